@@ -1,0 +1,59 @@
+# The front door: `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+PY311 ?= $(shell command -v python3.11 || command -v python3)
+PY310 ?= $(shell (pyenv root 2>/dev/null || echo $$HOME/.pyenv))/versions/3.10.13/bin/python
+VENV := .venv
+RASA_VENV := .venv-rasa
+PYTHON := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run test setup train kb lint validate bench clean help
+
+help:
+	@echo "make run    - install if needed, train if stale, build the KB index, start the stack"
+	@echo "make test   - the same preparation, then lint, rasa data validate and pytest"
+	@echo "make train  - train the Rasa model if bot/ or nlu_data/ changed"
+	@echo "make kb     - build the knowledge-base index if content or model changed"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - benchmarks (see docs/performance.md)"
+
+$(VENV)/.installed: requirements/app.in requirements/app.lock
+	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip wheel
+	$(VENV)/bin/pip install --quiet -r requirements/app.in -c requirements/app.lock
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --upgrade pip wheel "setuptools<70"
+	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.in -c requirements/rasa.lock
+	touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed
+
+train: setup
+	$(PYTHON) -m devstack train
+
+kb: $(VENV)/.installed
+	$(PYTHON) -m knowledge_base.retrieval.build --if-stale
+
+run: setup train kb
+	$(PYTHON) -m devstack run
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+validate: setup
+	cd bot && PYTHONPATH=$(CURDIR)/bot:$(CURDIR) ../$(RASA_VENV)/bin/rasa data validate \
+		--config config.yml --domain domain --data ../nlu_data data --fail-on-warnings
+
+test: setup train kb lint
+	$(PYTHON) -m pytest
+
+bench: setup train kb
+	$(PYTHON) bench/retrieval.py
+
+clean:
+	rm -rf var/rasa var/kb-index var/log

@@ -1,0 +1,69 @@
+"""Authoritative order-number and phone extraction, after the statistical extractors.
+
+Order numbers follow strict rules (10-20 digits, optional letter prefix, separators, never a
+mobile number), so rules beat a learned model here: this component drops whatever order_id or
+phone entities earlier extractors guessed and adds the canonical ones it finds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from knowledge_base.textnorm import find_order_ids
+
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?(1[3-9]\d)[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
+_RULE_TYPES = {"order_id", "phone"}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class OrderIdExtractor(GraphComponent, EntityExtractorMixin):
+    """Extracts canonical order_id and phone entities by rule."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "OrderIdExtractor":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            kept = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) not in _RULE_TYPES]
+            found = []
+            for match in find_order_ids(text):
+                found.append(self._entity("order_id", match.value, match.start, match.end))
+            for match in _PHONE.finditer(text):
+                value = "".join(match.groups())
+                found.append(self._entity("phone", value, match.start(), match.end()))
+            message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
+        return messages
+
+    @staticmethod
+    def _entity(entity_type: str, value: str, start: int, end: int) -> Dict[Text, Any]:
+        return {
+            ENTITY_ATTRIBUTE_TYPE: entity_type,
+            ENTITY_ATTRIBUTE_VALUE: value,
+            ENTITY_ATTRIBUTE_START: start,
+            ENTITY_ATTRIBUTE_END: end,
+            "confidence_entity": 1.0,
+        }

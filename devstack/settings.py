@@ -1,0 +1,39 @@
+"""Settings of the local stack (`make run`, tests): ports, data directory, interpreters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class StackSettings(BaseSettings):
+    """Addresses of the four processes; every one can be moved by an environment variable."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    rasa_port: int = Field(5005, validation_alias="RASA_PORT", description="Rasa server port")
+    action_server_port: int = Field(
+        5055, validation_alias="ACTION_SERVER_PORT", description="action server port"
+    )
+    triage_port: int = Field(8000, validation_alias="TRIAGE_PORT", description="triage API port")
+    redis_port: int = Field(6379, validation_alias="EMBEDDED_REDIS_PORT", description="embedded Redis port")
+    redis_url: str | None = Field(
+        None, validation_alias="REDIS_URL", description="external Redis; unset = embedded"
+    )
+    data_dir: Path = Field(REPO_ROOT / "var", validation_alias="STACK_DATA_DIR", description="runtime files")
+    rasa_venv: Path = Field(
+        REPO_ROOT / ".venv-rasa", validation_alias="RASA_VENV", description="Rasa environment"
+    )
+    startup_timeout: float = Field(
+        300.0, validation_alias="STACK_STARTUP_TIMEOUT", description="seconds to wait for health"
+    )
+
+    rasa_models_dir: Path = Field(
+        REPO_ROOT / "var" / "rasa" / "models",
+        validation_alias="RASA_MODELS_DIR",
+        description="trained Rasa models, named by the hash of their inputs",
+    )

@@ -1,0 +1,218 @@
+"""Starts Redis, the triage API, the action server and the Rasa server, and stops them cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from devstack.redis_server import start_redis, wait_for_port
+from devstack.settings import REPO_ROOT, StackSettings
+from devstack.training import model_path, rasa_env
+
+
+@dataclass
+class Tokens:
+    """Fresh bearer tokens for one run of the stack; the API only ever sees their hashes."""
+
+    bot: str = field(default_factory=lambda: "bot-" + secrets.token_urlsafe(18))
+    agent: str = field(default_factory=lambda: "agent-" + secrets.token_urlsafe(18))
+    supervisor: str = field(default_factory=lambda: "supervisor-" + secrets.token_urlsafe(18))
+    trainer: str = field(default_factory=lambda: "trainer-" + secrets.token_urlsafe(18))
+
+    def registry_json(self) -> str:
+        import hashlib
+
+        return json.dumps(
+            [
+                {
+                    "name": f"dev-{role}",
+                    "role": role,
+                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                }
+                for role, token in (
+                    ("bot", self.bot),
+                    ("agent", self.agent),
+                    ("supervisor", self.supervisor),
+                    ("trainer", self.trainer),
+                )
+            ]
+        )
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes] | None = None
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Stack:
+    """The four processes of the product on localhost, as `make run` and the tests use them."""
+
+    def __init__(self, settings: StackSettings, tokens: Tokens | None = None) -> None:
+        self.settings = settings
+        self.tokens = tokens or Tokens()
+        self.services: list[Service] = []
+        self.log_dir = settings.data_dir / "log"
+        self.redis_url = settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.rasa_port}"
+
+    @property
+    def triage_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.triage_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.action_server_port}/webhook"
+
+    def _spawn(self, name: str, args: list[str], cwd: Path, env: dict[str, str]) -> Service:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        log_file = log_path.open("ab")
+        process = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        service = Service(name=name, process=process, log_path=log_path, log_file=log_file)
+        self.services.append(service)
+        return service
+
+    def _api_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "REDIS_URL": self.redis_url,
+                "TRIAGE_PORT": str(self.settings.triage_port),
+                "TRIAGE_HOST": "127.0.0.1",
+                "TRIAGE_AGENT_TOKENS": self.tokens.registry_json(),
+                "PYTHONPATH": str(REPO_ROOT),
+            }
+        )
+        return env
+
+    def start(self) -> None:
+        settings = self.settings
+        if settings.redis_url is None:
+            redis = start_redis(settings.data_dir / "redis", settings.redis_port, self.log_dir / "redis.log")
+            self.services.append(Service("redis", redis, self.log_dir / "redis.log"))
+        self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
+
+        env = rasa_env(settings)
+        env.update(
+            {
+                "TRIAGE_API_URL": self.triage_url,
+                "TRIAGE_BOT_TOKEN": self.tokens.bot,
+                "ACTION_SERVER_URL": self.action_url,
+            }
+        )
+        rasa = str(settings.rasa_venv / "bin" / "rasa")
+        self._spawn(
+            "action-server",
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_server_port)],
+            REPO_ROOT / "bot",
+            env,
+        )
+        self._spawn(
+            "rasa",
+            [
+                rasa,
+                "run",
+                "--enable-api",
+                "--cors",
+                "*",
+                "--port",
+                str(settings.rasa_port),
+                "--model",
+                str(model_path(settings)),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+            ],
+            REPO_ROOT / "bot",
+            env,
+        )
+        self.wait_until_healthy()
+
+    def wait_until_healthy(self) -> None:
+        checks = {
+            "triage-api": f"{self.triage_url}/health",
+            "action-server": f"http://127.0.0.1:{self.settings.action_server_port}/health",
+            "rasa": f"{self.rasa_url}/status",
+        }
+        deadline = time.monotonic() + self.settings.startup_timeout
+        pending = dict(checks)
+        while pending and time.monotonic() < deadline:
+            for service in self.services:
+                if service.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{service.name} exited with {service.process.returncode}; see {service.log_path}"
+                    )
+            for name, url in list(pending.items()):
+                if http_ok(url):
+                    del pending[name]
+            time.sleep(0.5)
+        if pending:
+            raise TimeoutError(f"not healthy in time: {', '.join(pending)} (logs in {self.log_dir})")
+        wait_for_port("127.0.0.1", self.settings.rasa_port, timeout=5)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            if service.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(service.process.pid, signal.SIGTERM)
+        for service in reversed(self.services):
+            try:
+                service.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.process.pid, signal.SIGKILL)
+                service.process.wait()
+            if service.log_file is not None:
+                service.log_file.close()
+        self.services.clear()
+
+    def banner(self) -> str:
+        return "\n".join(
+            [
+                "",
+                "After-sales intake stack is up:",
+                f"  Rasa server        {self.rasa_url}   (REST: {self.rasa_url}/webhooks/rest/webhook)",
+                f"  action server      {self.action_url}",
+                f"  triage API         {self.triage_url}   (OpenAPI: {self.triage_url}/docs)",
+                f"  Redis              {self.redis_url}"
+                + ("   (embedded, AOF in var/redis)" if self.settings.redis_url is None else ""),
+                f"  logs               {self.log_dir}",
+                "",
+                f"  development agent token:      {self.tokens.agent}",
+                f"  development supervisor token: {self.tokens.supervisor}",
+                "",
+                "Try:",
+                f"  curl -s {self.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\",
+                "    -d '{\"sender\": \"demo-1\", "
+                '"message": "订单2025112312345678的快递一直没更新，我要退款"}\'',
+                "",
+                "Press Ctrl-C to stop everything.",
+            ]
+        )

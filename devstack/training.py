@@ -1,0 +1,87 @@
+"""Trains the Rasa model only when the bot or its training data changed (content hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devstack.settings import REPO_ROOT, StackSettings
+
+# Everything that changes what `rasa train` produces.
+TRAINING_INPUTS = (
+    "bot/config.yml",
+    "bot/domain",
+    "bot/data",
+    "bot/components",
+    "bot/jieba",
+    "nlu_data",
+    "knowledge_base/textnorm.py",
+    "requirements/rasa.lock",
+)
+
+
+def training_hash(root: Path = REPO_ROOT) -> str:
+    digest = hashlib.sha256()
+    for entry in TRAINING_INPUTS:
+        path = root / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: StackSettings) -> Path:
+    return settings.rasa_models_dir / f"intake-{training_hash()}.tar.gz"
+
+
+def rasa_env(settings: StackSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "bot"), str(REPO_ROOT)])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    return env
+
+
+def train_if_stale(settings: StackSettings) -> Path:
+    target = model_path(settings)
+    if target.exists():
+        print(f"Rasa model is current: {target.name}")
+        return target
+    settings.rasa_models_dir.mkdir(parents=True, exist_ok=True)
+    print(f"training Rasa model {target.name} (bot or training data changed)")
+    subprocess.run(
+        [
+            str(settings.rasa_venv / "bin" / "rasa"),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain",
+            "--data",
+            str(REPO_ROOT / "nlu_data"),
+            "data",
+            "--out",
+            str(settings.rasa_models_dir),
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+        ],
+        cwd=REPO_ROOT / "bot",
+        env=rasa_env(settings),
+        check=True,
+    )
+    for old in settings.rasa_models_dir.glob("intake-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    return target
+
+
+if __name__ == "__main__":
+    train_if_stale(StackSettings())
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""Knowledge base: FAQ answers and agent scripts as YAML content, and their retrieval."""

@@ -1,0 +1,171 @@
+"""Text normalisation shared by the bot's NLU pipeline and the knowledge-base retrieval.
+
+Shoppers write Traditional characters, full-width digits, emoji and order numbers with
+separators; every component must see the same canonical text, so the rules live here once.
+Only the standard library and OpenCC are imported: the Rasa environment loads this module too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from opencc import OpenCC
+
+MAX_MESSAGE_CHARS = 2000
+
+_WHITESPACE = re.compile(r"\s+")
+# Emoji and pictographs carry mood, not meaning, for intent and retrieval; they become a space
+# so that "退款😡😡" and "退款" look the same but "好😡差" still separates two words.
+_EMOJI = re.compile(
+    "["
+    "\U0001f000-\U0001faff"
+    "\U00002600-\U000027bf"
+    "\U0001f900-\U0001f9ff"
+    "\U00002b00-\U00002bff"
+    "\ufe0f\u200d\u20e3"
+    "]+"
+)
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u200c\u2060\ufeff]")
+
+# An order number: an optional two- to four-letter platform prefix, then 10-20 digits that
+# may be split by spaces, dashes, underscores or dots. Digits here are already half-width.
+_ORDER_RUN = re.compile(
+    r"(?:(?<![A-Za-z])(?P<prefix>[A-Za-z]{2,4})[\s\-_:#.]{0,2})?"
+    r"(?<![0-9])(?P<body>\d(?:[\s\-_.]?\d)*)(?![0-9])"
+)
+_DIGIT_GROUP = re.compile(r"\d+(?:[\-_.]\d+)*")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ORDER_DIGITS_MIN = 10
+_ORDER_DIGITS_MAX = 20
+# Pinyin abbreviations shoppers put before numbers (tk=退款, dd=订单 …) are not platform prefixes.
+_NOT_A_PREFIX = frozenset(
+    {"TK", "KF", "WL", "ZB", "TH", "HH", "BF", "DD", "NO", "ID", "QQ", "VX", "WX", "TEL"}
+)
+# Digit groups written apart with spaces ("2025 1123 1234 5678") belong together while each is
+# short; a long group stands alone, so "2025112312345678 13812345678" is an order and a phone.
+_SHORT_GROUP_DIGITS = 8
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese characters to Simplified; other text passes unchanged."""
+    return str(_t2s().convert(text))
+
+
+def normalize_aligned(text: str) -> str:
+    """Normalise character by character so that the result has exactly the length of `text`.
+
+    NLU training data carries entity offsets; this keeps them valid. Full-width forms fold
+    to half-width (NFKC where it maps one character to one), Traditional becomes Simplified,
+    and emoji and control characters become spaces.
+    """
+    folded = []
+    for char in text:
+        if _EMOJI.match(char) or _CONTROL.match(char):
+            folded.append(" ")
+            continue
+        nfkc = unicodedata.normalize("NFKC", char)
+        folded.append(nfkc if len(nfkc) == 1 else char)
+    result = "".join(folded)
+    simplified = to_simplified(result)
+    if len(simplified) == len(result):
+        return simplified
+    return "".join(to_simplified(char) if len(to_simplified(char)) == 1 else char for char in result)
+
+
+def normalize(text: str) -> str:
+    """Return the canonical form of a shopper's message.
+
+    NFKC folds full-width letters, digits and punctuation to half-width; OpenCC converts
+    Traditional to Simplified; emoji and control characters go; runs of whitespace collapse;
+    text beyond MAX_MESSAGE_CHARS is cut so that a pasted novel cannot stall the pipeline.
+    """
+    if not text:
+        return ""
+    text = normalize_aligned(text[: MAX_MESSAGE_CHARS * 2])
+    text = _WHITESPACE.sub(" ", text).strip()
+    return text[:MAX_MESSAGE_CHARS]
+
+
+def is_mobile_number(digits: str) -> bool:
+    """True for a mainland mobile number (11 digits starting 13-19), optionally +86/86-prefixed."""
+    digits = re.sub(r"\D", "", digits)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return bool(_MOBILE.match(digits))
+
+
+@dataclass(frozen=True)
+class OrderIdMatch:
+    """An order number found in a text: canonical value and its span in that text."""
+
+    value: str
+    start: int
+    end: int
+
+
+def _digit_chunks(body: str, offset: int) -> list[tuple[str, int, int]]:
+    """Split a run of digit groups into candidate numbers: (digits, start, end)."""
+    chunks: list[tuple[str, int, int]] = []
+    current: tuple[str, int, int] | None = None
+    current_is_short = False
+    for group in _DIGIT_GROUP.finditer(body):
+        digits = re.sub(r"\D", "", group.group())
+        start, end = offset + group.start(), offset + group.end()
+        short = len(digits) <= _SHORT_GROUP_DIGITS
+        if (
+            current is not None
+            and short
+            and current_is_short
+            and len(current[0]) + len(digits) <= _ORDER_DIGITS_MAX
+        ):
+            current = (current[0] + digits, current[1], end)
+            continue
+        if current is not None:
+            chunks.append(current)
+        current, current_is_short = (digits, start, end), short
+    if current is not None:
+        chunks.append(current)
+    return chunks
+
+
+def find_order_ids(text: str) -> list[OrderIdMatch]:
+    """Find order numbers in already normalised text, canonicalised (PREFIX + digits).
+
+    A mobile number is never an order number, even when written with separators
+    ("138 1234 5678") or with the +86 country code.
+    """
+    found: list[OrderIdMatch] = []
+    for match in _ORDER_RUN.finditer(text):
+        prefix = (match.group("prefix") or "").upper()
+        if prefix in _NOT_A_PREFIX:
+            prefix = ""
+        for index, (digits, start, end) in enumerate(_digit_chunks(match.group("body"), match.start("body"))):
+            if not _ORDER_DIGITS_MIN <= len(digits) <= _ORDER_DIGITS_MAX or is_mobile_number(digits):
+                continue
+            own_prefix = prefix if index == 0 else ""
+            if own_prefix:
+                start = match.start("prefix")
+            found.append(OrderIdMatch(value=f"{own_prefix}{digits}", start=start, end=end))
+    return found
+
+
+def canonical_order_id(raw: str) -> str | None:
+    """Canonicalise one order number as typed by a shopper, or None if it is not one."""
+    matches = find_order_ids(normalize(raw))
+    return matches[0].value if len(matches) == 1 else None
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?(1[3-9]\d)[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
+
+
+def mask_phones(text: str) -> str:
+    """Mask mobile numbers as 138****5678 so that logs and public replies never carry them."""
+    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)

@@ -1,0 +1,67 @@
+"""Session fixtures that start real services once: an embedded redis-server and the API."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_sync
+from fastapi.testclient import TestClient
+
+from devstack.redis_server import start_redis
+from triage_api.core.settings import Settings
+from triage_api.main import create_app
+
+AGENT = {"Authorization": "Bearer dev-agent-token"}
+BOT = {"Authorization": "Bearer dev-bot-token"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A real redis-server with AOF in a temporary directory; can be stopped and restarted."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.process = start_redis(data_dir, self.port)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis_sync.Redis:
+        return redis_sync.Redis.from_url(self.url, decode_responses=True)
+
+    def restart(self) -> None:
+        self.stop()
+        self.process = start_redis(self.data_dir, self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def api_settings(redis_server: RedisServer) -> Settings:
+    redis_server.client().flushdb()
+    return Settings(redis_url=redis_server.url, kb_enabled=False, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture()
+def api(api_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(api_settings)) as client:
+        yield client

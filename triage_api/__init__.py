@@ -1,0 +1,1 @@
+"""Triage API: receives handoffs from the bot, grades and queues them for human teams."""

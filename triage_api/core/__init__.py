@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of the triage API: settings, Redis connection, security, errors."""

@@ -1,0 +1,66 @@
+"""The triage API's settings: one typed object, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Environment(str, Enum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every variable the triage API reads. Development mode is loud about insecure defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", populate_by_name=True)
+
+    env: Environment = Field(Environment.development, description="development or production")
+    host: str = Field("127.0.0.1", description="address the API binds to")
+    port: int = Field(8000, description="port the API listens on")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        validation_alias="REDIS_URL",
+        description="Redis holding tickets and queues (make run starts an embedded one)",
+    )
+    key_prefix: str = Field("triage", description="namespace of every Redis key")
+    agent_tokens: str = Field(
+        "",
+        description=('JSON list of {"name", "role", "token_sha256"}; roles: bot, agent, supervisor, trainer'),
+    )
+    policy_path: Path = Field(
+        REPO_ROOT / "triage_api" / "triage" / "policy.yaml",
+        description="triage policy data file (severity, signals, routing, SLA)",
+    )
+    max_body_bytes: int = Field(256 * 1024, description="largest accepted request body")
+    max_transcript_turns: int = Field(400, description="longest transcript kept in a handoff")
+    kb_enabled: bool = Field(True, description="serve /api/v1/kb/search (loads the embedding model)")
+    log_level: str = Field("INFO", description="logging level")
+
+    @field_validator("agent_tokens")
+    @classmethod
+    def _tokens_are_json(cls, value: str) -> str:
+        if value.strip():
+            parsed = json.loads(value)
+            if not isinstance(parsed, list):
+                raise ValueError("TRIAGE_AGENT_TOKENS must be a JSON list")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.env is Environment.production and not self.agent_tokens.strip():
+            raise ValueError("TRIAGE_AGENT_TOKENS is empty: refusing to start in production without secrets")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

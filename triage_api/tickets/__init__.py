@@ -1,0 +1,1 @@
+"""Tickets: handoff intake, storage in Redis and the agents' read views."""

@@ -1,0 +1,1 @@
+"""Triage: the data-driven policy that grades, routes and sets deadlines for a case."""
