@@ -17,6 +17,8 @@ def redis_executable() -> str:
 def start_redis(data_dir: Path, port: int, log_file: Path | None = None) -> subprocess.Popen[bytes]:
     """Start redis-server on 127.0.0.1:`port`, appending every write to an AOF in `data_dir`."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if port_in_use("127.0.0.1", port):
+        raise RuntimeError(f"port {port} is already in use: stop the other Redis or set EMBEDDED_REDIS_PORT")
     args = [
         redis_executable(),
         "--bind",
@@ -38,9 +40,17 @@ def start_redis(data_dir: Path, port: int, log_file: Path | None = None) -> subp
         "--logfile",
         str(log_file) if log_file else "",
     ]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     wait_for_port("127.0.0.1", port, timeout=20, process=process)
     return process
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
 
 
 def wait_for_port(

@@ -114,6 +114,7 @@ class Stack:
 
     def start(self) -> None:
         settings = self.settings
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         if settings.redis_url is None:
             redis = start_redis(settings.data_dir / "redis", settings.redis_port, self.log_dir / "redis.log")
             self.services.append(Service("redis", redis, self.log_dir / "redis.log"))

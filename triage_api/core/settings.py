@@ -41,7 +41,6 @@ class Settings(BaseSettings):
         description="triage policy data file (severity, signals, routing, SLA)",
     )
     max_body_bytes: int = Field(256 * 1024, description="largest accepted request body")
-    max_transcript_turns: int = Field(400, description="longest transcript kept in a handoff")
     kb_enabled: bool = Field(True, description="serve /api/v1/kb/search (loads the embedding model)")
     log_level: str = Field("INFO", description="logging level")
 

@@ -1,0 +1,15 @@
+# Rasa Open Source 3.6 server with the intake model trained at build time (Python 3.10).
+FROM python:3.10-slim
+WORKDIR /app
+ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH=/app/bot:/app
+COPY requirements/rasa.in requirements/rasa.lock requirements/
+RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
+COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/
+COPY nlu_data/ nlu_data/
+COPY bot/ bot/
+WORKDIR /app/bot
+RUN rasa train --config config.yml --domain domain --data ../nlu_data data --out models --fixed-model-name intake
+EXPOSE 5005
+HEALTHCHECK --interval=10s --timeout=3s --retries=30 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5005/status').status==200 else 1)"
+CMD ["rasa", "run", "--enable-api", "--cors", "*", "--port", "5005", "--model", "models/intake.tar.gz", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]

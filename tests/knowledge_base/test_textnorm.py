@@ -1,0 +1,78 @@
+"""The shared normaliser and order-number extraction, with property-based cases."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge_base.textnorm import (
+    canonical_order_id,
+    find_order_ids,
+    mask_phones,
+    normalize,
+    normalize_aligned,
+)
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+order_digits = st.text(alphabet="0123456789", min_size=10, max_size=20).filter(
+    lambda d: not (len(d) == 11 and d[0] == "1" and d[1] in "3456789")
+)
+prefixes = st.sampled_from(["", "DY", "JD", "TB", "dy", "jd", "Pdd"])
+separators = st.sampled_from(["", " ", "-", "_", "."])
+mobiles = st.from_regex(r"\A1[3-9][0-9]{9}\Z", fullmatch=True)
+
+
+def spaced(digits: str, separator: str, every: int = 4) -> str:
+    return separator.join(digits[i : i + every] for i in range(0, len(digits), every))
+
+
+@given(digits=order_digits, prefix=prefixes, separator=separators, full_width=st.booleans())
+def test_order_numbers_are_canonicalised(digits: str, prefix: str, separator: str, full_width: bool) -> None:
+    written = prefix + spaced(digits, separator)
+    if full_width:
+        written = written.translate(FULL_WIDTH)
+    text = normalize(f"订单号{written}的快递还没到")
+    assert [m.value for m in find_order_ids(text)] == [prefix.upper() + digits]
+
+
+@given(phone=mobiles, separator=st.sampled_from(["", " ", "-"]), country=st.sampled_from(["", "+86", "86 "]))
+def test_a_mobile_number_is_never_an_order_number(phone: str, separator: str, country: str) -> None:
+    written = country + phone[:3] + separator + phone[3:7] + separator + phone[7:]
+    assert find_order_ids(normalize(f"我的手机{written}，订单没到")) == []
+
+
+@given(digits=order_digits, phone=mobiles)
+def test_order_and_phone_side_by_side(digits: str, phone: str) -> None:
+    found = find_order_ids(normalize(f"订单{digits} 电话 {phone}"))
+    assert [m.value for m in found] == [digits]
+    found = find_order_ids(normalize(f"{digits} {phone}"))
+    assert [m.value for m in found] == [digits]
+
+
+@given(text=st.text(max_size=200))
+def test_aligned_normalisation_keeps_length(text: str) -> None:
+    assert len(normalize_aligned(text)) == len(text)
+
+
+@given(text=st.text(max_size=300))
+def test_normalize_never_crashes_and_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+def test_traditional_full_width_and_emoji_are_folded() -> None:
+    assert normalize("訂單２０２５物流沒更新😡😡！！") == "订单2025物流没更新 !!"
+
+
+def test_short_digit_runs_and_ticket_ids_are_not_orders() -> None:
+    assert find_order_ids("我买了3件，花了299元，工单T20251123K7Q2M9XA") == []
+
+
+def test_canonical_order_id_rejects_two_numbers_and_phones() -> None:
+    assert canonical_order_id("JD-2025-1123-4567") == "JD202511234567"
+    assert canonical_order_id("13812345678") is None
+    assert canonical_order_id("2025112312345678 2025112312345679") is None
+
+
+def test_phones_are_masked_in_any_writing() -> None:
+    assert mask_phones("电话13812345678或+86 139-1234-5678") == "电话138****5678或139****5678"
