@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 
-from knowledge_base.retrieval.settings import get_retrieval_settings
+from knowledge_base.retrieval.settings import RetrievalSettings, get_retrieval_settings
 from triage_api import health
 from triage_api.core.errors import BodySizeLimit, install_error_handlers
 from triage_api.core.logging import configure_logging
@@ -27,7 +27,9 @@ from triage_api.triage.policy import TriagePolicy
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, retrieval_settings: RetrievalSettings | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     policy = TriagePolicy.load(settings.policy_path)
 
@@ -39,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks: list[asyncio.Task[None]] = []
         app.state.knowledge_base = None
         if settings.kb_enabled:
-            knowledge_base = KnowledgeBase(get_retrieval_settings())
+            knowledge_base = KnowledgeBase(retrieval_settings or get_retrieval_settings())
             await knowledge_base.refresh()
             app.state.knowledge_base = knowledge_base
             tasks.append(asyncio.create_task(knowledge_base.watch()))

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import sentence_transformers.models as st_models
 import torch
-from sentence_transformers import SentenceTransformer, models
+from sentence_transformers import SentenceTransformer
 
 # No model hub at run time: a missing model must fail loudly, not start a download.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,8 +19,8 @@ def load_encoder(model: str, max_seq_length: int = 128) -> SentenceTransformer:
     """Load a sentence encoder; a plain transformer folder (like m3e) gets mean pooling."""
     path = Path(model)
     if path.is_dir() and not (path / "modules.json").exists():
-        transformer = models.Transformer(str(path), max_seq_length=max_seq_length)
-        pooling = models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+        transformer = st_models.Transformer(str(path), max_seq_length=max_seq_length)
+        pooling = st_models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
         return SentenceTransformer(modules=[transformer, pooling], device="cpu")
     encoder = SentenceTransformer(model, device="cpu")
     encoder.max_seq_length = max_seq_length
@@ -32,7 +33,7 @@ class Embedder:
     def __init__(self, model: str, max_seq_length: int = 128) -> None:
         self.model_name = model
         self.encoder = load_encoder(model, max_seq_length)
-        self.dimension = int(self.encoder.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self.encoder.get_embedding_dimension() or 0)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         with torch.inference_mode():

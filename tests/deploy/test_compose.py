@@ -78,4 +78,3 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     documented = env_names(Settings) | env_names(RetrievalSettings) | action_server_env_names()
     missing = sorted(name for name in documented if f"`{name}`" not in readme)
     assert missing == []
-

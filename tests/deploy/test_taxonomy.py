@@ -9,7 +9,15 @@ import yaml
 
 from devstack.settings import REPO_ROOT
 from triage_api.core.settings import Settings
-from triage_api.tickets.schemas import Channel, IssueType, Queue, Remedy, Responsibility, Severity, TicketStatus
+from triage_api.tickets.schemas import (
+    Channel,
+    IssueType,
+    Queue,
+    Remedy,
+    Responsibility,
+    Severity,
+    TicketStatus,
+)
 
 TAXONOMY_PATH = REPO_ROOT.parent / "shared" / "spec" / "taxonomy.yaml"
 pytestmark = pytest.mark.skipif(not TAXONOMY_PATH.exists(), reason="../shared is not beside the repo")

@@ -65,7 +65,7 @@ class TicketStore:
 
     async def list_by_conversation(self, conversation_id: str) -> list[Ticket]:
         ids = await self.redis.zrange(self.keys.by_conversation(conversation_id), 0, -1)
-        return await self._load_many(ids)
+        return await self._load_many([str(i) for i in ids])
 
     async def _load_many(self, ids: list[str]) -> list[Ticket]:
         if not ids:
@@ -82,7 +82,7 @@ class TicketStore:
     async def create_from_handoff(self, handoff: HandoffRequest, actor: str) -> HandoffResult:
         existing_id = await self.redis.get(self.keys.open_by_conversation(handoff.conversation_id))
         if existing_id:
-            existing = await self.get(existing_id)
+            existing = await self.get(str(existing_id))
             if existing is not None:
                 return HandoffResult(ticket=existing, created=False)
 
