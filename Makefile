@@ -16,6 +16,7 @@ help:
 	@echo "make train  - train the Rasa model if bot/ or nlu_data/ changed"
 	@echo "make kb     - build the knowledge-base index if content or model changed"
 	@echo "make lint   - ruff and mypy"
+	@echo "make validate - rasa data validate (responses uttered only by actions allowed)"
 	@echo "make bench  - benchmarks (see docs/performance.md)"
 
 $(VENV)/.installed: requirements/app.in requirements/app.lock
@@ -46,14 +47,15 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 validate: setup
-	cd bot && PYTHONPATH=$(CURDIR)/bot:$(CURDIR) ../$(RASA_VENV)/bin/rasa data validate \
-		--config config.yml --domain domain --data ../nlu_data data --fail-on-warnings
+	$(PYTHON) -m devstack.validate_bot
 
-test: setup train kb lint
+test: setup train kb lint validate
 	$(PYTHON) -m pytest
 
 bench: setup train kb
+	$(PYTHON) bench/nlu.py
 	$(PYTHON) bench/retrieval.py
+	$(PYTHON) bench/triage_load.py
 
 clean:
 	rm -rf var/rasa var/kb-index var/log

@@ -1,0 +1,41 @@
+"""Runs in the Rasa environment: parse texts (JSON list on stdin) with a trained model.
+
+Prints one JSON object per text: {"text", "intent", "confidence", "entities"}.
+Used by bench/nlu.py, which runs in the other environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+
+async def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        results.append(
+            {
+                "text": text,
+                "intent": parsed["intent"]["name"],
+                "confidence": parsed["intent"].get("confidence"),
+                "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed["entities"]],
+            }
+        )
+    return results
+
+
+def main() -> int:
+    texts = json.load(sys.stdin)
+    for row in asyncio.run(parse_all(sys.argv[1], texts)):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
