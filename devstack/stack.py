@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlparse
 
 from devstack.redis_server import start_redis, wait_for_port
 from devstack.settings import REPO_ROOT, StackSettings
@@ -121,11 +122,15 @@ class Stack:
         self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
 
         env = rasa_env(settings)
+        redis_address = urlparse(self.redis_url)
         env.update(
             {
                 "TRIAGE_API_URL": self.triage_url,
                 "TRIAGE_BOT_TOKEN": self.tokens.bot,
                 "ACTION_SERVER_URL": self.action_url,
+                "TRACKER_REDIS_HOST": redis_address.hostname or "127.0.0.1",
+                "TRACKER_REDIS_PORT": str(redis_address.port or 6379),
+                "TRACKER_REDIS_DB": "1",
             }
         )
         rasa = str(settings.rasa_venv / "bin" / "rasa")
