@@ -6,12 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from knowledge_base.retrieval.settings import RetrievalSettings, get_retrieval_settings
 from triage_api import health
+from triage_api.analytics import routes as analytics_routes
+from triage_api.analytics.keys import AnalyticsKeys
+from triage_api.analytics.service import AnalyticsRecorder, AnalyticsService
 from triage_api.core.errors import BodySizeLimit, install_error_handlers
 from triage_api.core.logging import configure_logging
 from triage_api.core.redis import connect
@@ -19,6 +24,16 @@ from triage_api.core.security import TokenRegistry
 from triage_api.core.settings import Settings, get_settings
 from triage_api.kb import routes as kb_routes
 from triage_api.kb.service import KnowledgeBase
+from triage_api.lifecycle import routes as lifecycle_routes
+from triage_api.lifecycle.service import Lifecycle
+from triage_api.queues import routes as queue_routes
+from triage_api.queues.service import Queues
+from triage_api.shopper import routes as shopper_routes
+from triage_api.shopper.keys import ShopperKeys
+from triage_api.shopper.service import ShopperLookup
+from triage_api.sla import routes as sla_routes
+from triage_api.sla.monitor import SlaMonitor
+from triage_api.sla.service import Escalations
 from triage_api.tickets import routes as ticket_routes
 from triage_api.tickets.keys import TicketKeys
 from triage_api.tickets.service import TicketStore
@@ -35,10 +50,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_url, settings.redis_max_connections)
         app.state.redis = redis
-        app.state.tickets = TicketStore(redis, TicketKeys(settings.key_prefix), policy)
+        install_services(app, settings, policy, redis)
         tasks: list[asyncio.Task[None]] = []
+        if settings.sla_check_interval > 0:
+            tasks.append(asyncio.create_task(app.state.sla_monitor.run(), name="sla-monitor"))
         app.state.knowledge_base = None
         if settings.kb_enabled:
             knowledge_base = KnowledgeBase(retrieval_settings or get_retrieval_settings())
@@ -51,6 +68,7 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await redis.aclose()
 
     app = FastAPI(
@@ -66,8 +84,36 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(ticket_routes.router)
+    app.include_router(lifecycle_routes.router)
+    app.include_router(queue_routes.router)
+    app.include_router(shopper_routes.router)
+    app.include_router(analytics_routes.router)
+    app.include_router(sla_routes.router)
     app.include_router(kb_routes.router)
     return app
+
+
+def install_services(app: FastAPI, settings: Settings, policy: TriagePolicy, redis: Redis) -> None:
+    """One instance of each domain service per process, on `app.state` for the routes."""
+    keys = TicketKeys(settings.key_prefix)
+    timezone = ZoneInfo(settings.analytics_timezone)
+    analytics_keys = AnalyticsKeys(settings.key_prefix)
+    recorder = AnalyticsRecorder(analytics_keys, timezone)
+    store = TicketStore(redis, keys, policy, recorder)
+    app.state.tickets = store
+    app.state.lifecycle = Lifecycle(store, policy, recorder)
+    app.state.queues = Queues(redis, keys, store, recorder, app.state.tokens, settings.agent_capacity)
+    app.state.shopper = ShopperLookup(
+        redis,
+        ShopperKeys(settings.key_prefix),
+        store,
+        window=settings.shopper_lookup_window,
+        per_client=settings.shopper_lookups_per_ip,
+        per_ticket=settings.shopper_lookups_per_ticket,
+    )
+    app.state.analytics = AnalyticsService(redis, analytics_keys, timezone)
+    app.state.escalations = Escalations(redis, keys, store)
+    app.state.sla_monitor = SlaMonitor(redis, keys, store, policy, recorder, settings.sla_check_interval)
 
 
 def main() -> None:

@@ -15,8 +15,12 @@ from actions import labels
 from actions.conversation import CHANNELS, channel_of, latest_metadata
 from actions.privacy import shown_order_id
 from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize
+from triage_api.triage.signals import SignalReader
 
 _MANY_DIGITS = re.compile(r"\d[\d\s\-]{5,}\d")
+# The triage policy's own signal reader: the bot hands over at once on exactly what the triage
+# API will grade urgent (harm, money still being taken, exposure threats, strong anger).
+_SIGNALS = SignalReader.load()
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -31,6 +35,14 @@ class ValidateSlotMappings(ValidationAction):
         channel = latest_metadata(tracker).get("channel")
         if channel in CHANNELS and channel != tracker.get_slot("channel"):
             return {"channel": channel}
+        return {}
+
+    async def extract_urgency(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("urgency") != "urgent" and _SIGNALS.read([text]).hits:
+            return {"urgency": "urgent"}
         return {}
 
 
@@ -122,4 +134,4 @@ class ActionAskConfirmed(Action):
 
 
 def intake_reset() -> List[EventType]:
-    return [SlotSet(slot, None) for slot in ("order_id", "issue_type", "remedy", "confirmed")]
+    return [SlotSet(slot, None) for slot in ("order_id", "issue_type", "remedy", "confirmed", "urgency")]

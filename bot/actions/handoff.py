@@ -75,6 +75,8 @@ class ActionHandoff(Action):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         reason = _REASON_BY_INTENT.get(intent, "intake_complete")
+        if tracker.get_slot("urgency") == "urgent" and reason == "intake_complete":
+            reason = "urgent_signal"
         issue_type = tracker.get_slot("issue_type")
         if intent == "report_safety_hazard":
             issue_type = "safety_hazard"

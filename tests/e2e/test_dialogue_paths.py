@@ -68,3 +68,11 @@ def test_status_of_the_case_after_handoff(stack: Stack) -> None:
 def test_live_chatter_is_steered_back(stack: Stack) -> None:
     reply = "".join(say(stack, "e2e-path-chatter", "主播好美，上链接", channel="live_comment"))
     assert "售后" in reply
+
+
+def test_a_regulator_threat_is_handed_over_at_once_as_urgent(stack: Stack) -> None:
+    sender = "e2e-path-threat"
+    reply = "".join(say(stack, sender, "退款半个月了还没到，再不处理我就去12315投诉你们"))
+    ticket = tickets_of(stack, sender)[0]
+    assert (ticket["severity"], ticket["reason"]) == ("urgent", "urgent_signal")
+    assert str(ticket["id"]) in reply

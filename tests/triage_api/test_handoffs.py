@@ -100,3 +100,35 @@ def test_emoji_and_traditional_text_are_stored_verbatim(api: TestClient) -> None
     ticket = api.post("/api/v1/handoffs", json=handoff(transcript=transcript), headers=BOT).json()
     stored = api.get(f"/api/v1/tickets/{ticket['id']}", headers=AGENT).json()
     assert stored["transcript"][0]["text"] == "物流沒更新😡😡 我要退款"
+
+
+def test_a_second_complaint_about_the_same_order_is_graded_up(api: TestClient) -> None:
+    first = api.post("/api/v1/handoffs", json=handoff(), headers=BOT).json()
+    again = api.post(
+        "/api/v1/handoffs",
+        json=handoff(conversation_id="conv-2", customer={"id": "shopper-2"}),
+        headers=BOT,
+    ).json()
+    assert (first["severity"], first["repeat_complaint"]) == ("normal", False)
+    assert (again["severity"], again["repeat_complaint"], again["complexity"]) == (
+        "important",
+        True,
+        "complex",
+    )
+
+
+def test_a_parcel_stuck_in_transit_is_the_couriers_responsibility(api: TestClient) -> None:
+    ticket = api.post("/api/v1/handoffs", json=handoff(), headers=BOT).json()
+    assert ticket["responsibility"] == "logistics"
+    assert any("logistics responsibility" in line for line in ticket["explain"])
+
+
+def test_a_new_ticket_carries_its_lifecycle_fields(api: TestClient) -> None:
+    ticket = api.post("/api/v1/handoffs", json=handoff(), headers=BOT).json()
+    assert (ticket["assignee"], ticket["notes"], ticket["resolution"], ticket["escalated"]) == (
+        None,
+        [],
+        None,
+        False,
+    )
+    assert ticket["sla"]["breached"] == [] and ticket["sla"]["first_responded_at"] is None

@@ -20,7 +20,26 @@ def _error(status_code: int, code: str, message: str, details: object = None) ->
     return JSONResponse(status_code=status_code, content=body)
 
 
+class DomainError(Exception):
+    """A request the domain refuses; services raise subclasses, the handler turns them into JSON."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        response = _error(exc.status_code, exc.code, exc.message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [

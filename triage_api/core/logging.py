@@ -1,16 +1,16 @@
-"""Logging that never writes a shopper's phone number: every record passes a masking filter."""
+"""Logging that never writes a shopper's phone number or address: every record passes a masking filter."""
 
 from __future__ import annotations
 
 import logging
 
-from knowledge_base.textnorm import mask_phones
+from triage_api.core.privacy import mask_personal_data
 
 
 class MaskPersonalData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_phones(message)
+        masked = mask_personal_data(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True

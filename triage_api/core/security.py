@@ -69,6 +69,10 @@ class TokenRegistry:
                 entries[hash_token(token)] = Principal(name=name, role=role)
         return cls(entries)
 
+    def principal_named(self, name: str) -> Principal | None:
+        """The configured principal called `name` (transfers name the receiving agent)."""
+        return next((p for p in self._by_hash.values() if p.name == name), None)
+
     def resolve(self, token: str) -> Principal | None:
         presented = hash_token(token)
         for stored, principal in self._by_hash.items():

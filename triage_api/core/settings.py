@@ -6,6 +6,7 @@ import json
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
         description="Redis holding tickets and queues (make run starts an embedded one)",
     )
     key_prefix: str = Field("triage", description="namespace of every Redis key")
+    redis_max_connections: int = Field(
+        100, ge=1, description="Redis connections per API process; more concurrent requests wait for one"
+    )
     agent_tokens: str = Field(
         "",
         description=('JSON list of {"name", "role", "token_sha256"}; roles: bot, agent, supervisor, trainer'),
@@ -43,6 +47,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(256 * 1024, description="largest accepted request body")
     kb_enabled: bool = Field(True, description="serve /api/v1/kb/search (loads the embedding model)")
     log_level: str = Field("INFO", description="logging level")
+    agent_capacity: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="most open tickets (assigned or waiting for the customer) one agent may hold",
+    )
+    sla_check_interval: float = Field(
+        15.0,
+        ge=0,
+        description="seconds between SLA checks of the background monitor; 0 turns the monitor off",
+    )
+    shopper_lookup_window: int = Field(
+        60, ge=1, description="seconds of the fixed window the shopper status lookup limits count in"
+    )
+    shopper_lookups_per_ip: int = Field(
+        20, ge=1, description="shopper status lookups one client address may make per window"
+    )
+    shopper_lookups_per_ticket: int = Field(
+        10, ge=1, description="shopper status lookups of one ticket id per window, from any address"
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        description="take the client address from X-Forwarded-For (only behind a trusted reverse proxy)",
+    )
+    analytics_timezone: str = Field(
+        "Asia/Shanghai", description="time zone whose calendar days the review analytics count in"
+    )
 
     @field_validator("agent_tokens")
     @classmethod
@@ -51,6 +82,15 @@ class Settings(BaseSettings):
             parsed = json.loads(value)
             if not isinstance(parsed, list):
                 raise ValueError("TRIAGE_AGENT_TOKENS must be a JSON list")
+        return value
+
+    @field_validator("analytics_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
     @model_validator(mode="after")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from triage_api.core.security import Principal, Role, require_roles
-from triage_api.tickets.schemas import HandoffRequest, Ticket, TicketList
+from triage_api.tickets.schemas import AuditTrail, HandoffRequest, Ticket, TicketList
 from triage_api.tickets.service import TicketStore
+
+TicketId = Annotated[str, Path(min_length=1, max_length=64)]
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 _handoff_callers = require_roles(Role.bot, Role.agent, Role.supervisor)
 _ticket_readers = require_roles(Role.agent, Role.supervisor, Role.bot)
+_audit_readers = require_roles(Role.agent, Role.supervisor)
 
 
 def ticket_store(request: Request) -> TicketStore:
@@ -58,3 +61,13 @@ async def get_ticket(
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no ticket {ticket_id[:64]}")
     return ticket
+
+
+@router.get("/tickets/{ticket_id}/audit", response_model=AuditTrail)
+async def get_audit_trail(
+    ticket_id: TicketId,
+    _: Annotated[Principal, Depends(_audit_readers)],
+    store: Annotated[TicketStore, Depends(ticket_store)],
+) -> AuditTrail:
+    """Who did what when, oldest first; personal data in texts is masked."""
+    return AuditTrail(ticket_id=ticket_id, entries=await store.audit_trail(ticket_id))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from knowledge_base.textnorm import canonical_order_id
+from triage_api.core.privacy import excerpt, mask_personal_data, mask_phone_number
 
 
 class IssueType(str, Enum):
@@ -87,6 +89,10 @@ class TicketStatus(str, Enum):
 OPEN_STATUSES = frozenset(
     {TicketStatus.new, TicketStatus.assigned, TicketStatus.waiting_customer, TicketStatus.reopened}
 )
+# Statuses in which a ticket waits in its queue for an agent to claim it.
+WAITING_STATUSES = frozenset({TicketStatus.new, TicketStatus.reopened})
+# Statuses in which a ticket counts against its assignee's capacity.
+HELD_STATUSES = frozenset({TicketStatus.assigned, TicketStatus.waiting_customer})
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
@@ -105,6 +111,7 @@ class Turn(BaseModel):
     role: Role
     text: str = Field(max_length=4000)
     ts: datetime | float | None = None
+    author: str | None = Field(default=None, max_length=128, description="the agent who wrote it")
 
 
 class Customer(BaseModel):
@@ -150,6 +157,33 @@ class SLA(BaseModel):
     breached: list[str] = Field(default_factory=list)
 
 
+class Note(BaseModel):
+    """An agent's internal note on a ticket; never shown to the shopper."""
+
+    author: str
+    text: str
+    ts: datetime
+
+
+class Resolution(BaseModel):
+    """The remedy an agent executed, and their assessment of who was responsible."""
+
+    remedy: Remedy
+    responsibility: Responsibility
+    note: str
+    by: str
+    at: datetime
+
+
+class Revisit(BaseModel):
+    """The revisit (回访): the shopper's satisfaction with the resolution."""
+
+    csat: int = Field(ge=1, le=5)
+    comment: str
+    by: str
+    at: datetime
+
+
 class Ticket(BaseModel):
     """The agents' view of a ticket (contract: GET /api/v1/tickets/{id})."""
 
@@ -176,9 +210,189 @@ class Ticket(BaseModel):
     explain: list[str] = Field(default_factory=list)
     policy_version: str
     assignee: str | None = None
+    repeat_complaint: bool = False
+    escalated: bool = False
+    transfers: int = 0
+    reopens: int = 0
+    notes: list[Note] = Field(default_factory=list)
+    resolution: Resolution | None = None
+    revisit: Revisit | None = None
     created_at: datetime
     updated_at: datetime
 
 
 class TicketList(BaseModel):
     items: list[Ticket]
+
+
+class TicketState(BaseModel):
+    """What changes during a ticket's life, kept as the flat Redis hash `TicketKeys.state`.
+
+    The handoff JSON stays as graded at intake; this state overrides its lifecycle fields.
+    Text fields are stored verbatim (the claim script compares `status` in Lua), the rest as JSON.
+    """
+
+    _TEXT_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "status",
+            "assignee",
+            "queue",
+            "severity",
+            "responsibility",
+            "remedy",
+            "updated_at",
+            "resolution_due",
+            "first_responded_at",
+            "stats_day",
+        }
+    )
+
+    status: TicketStatus
+    assignee: str | None = None
+    queue: Queue
+    severity: Severity
+    priority: float
+    responsibility: Responsibility
+    remedy: Remedy | None = None
+    updated_at: datetime
+    resolution_due: datetime
+    first_responded_at: datetime | None = None
+    breached: list[str] = Field(default_factory=list)
+    escalated: bool = False
+    transfers: int = 0
+    reopens: int = 0
+    resolution: Resolution | None = None
+    revisit: Revisit | None = None
+    first_contact: bool = False  # counted as resolved at first contact in the analytics
+    handling_seconds: float | None = None  # created -> latest resolution
+    stats_day: str  # the analytics day the ticket counts in: its creation day
+
+    @classmethod
+    def initial(cls, ticket: Ticket, stats_day: str) -> TicketState:
+        return cls(
+            status=ticket.status,
+            assignee=ticket.assignee,
+            queue=ticket.queue,
+            severity=ticket.severity,
+            priority=ticket.priority,
+            responsibility=ticket.responsibility,
+            remedy=ticket.remedy,
+            updated_at=ticket.updated_at,
+            resolution_due=ticket.sla.resolution_due,
+            first_responded_at=ticket.sla.first_responded_at,
+            breached=list(ticket.sla.breached),
+            stats_day=stats_day,
+        )
+
+    @classmethod
+    def from_redis(cls, fields: dict[str, str], ticket: Ticket, stats_day: str) -> TicketState:
+        """The stored fields over the ticket's intake values (tickets from before the state hash
+        existed, or a claim that wrote only a few fields, read the same way)."""
+        data: dict[str, Any] = cls.initial(ticket, stats_day).model_dump()
+        for name, raw in fields.items():
+            if name not in cls.model_fields:
+                continue
+            data[name] = (raw or None) if name in cls._TEXT_FIELDS else json.loads(raw)
+        return cls.model_validate(data)
+
+    def to_redis(self) -> dict[str, str]:
+        dumped = self.model_dump(mode="json")
+        return {
+            name: (value or "") if name in self._TEXT_FIELDS else json.dumps(value, ensure_ascii=False)
+            for name, value in dumped.items()
+        }
+
+    def view(self, ticket: Ticket, thread: list[Turn], notes: list[Note]) -> Ticket:
+        """The agents' view: intake JSON, this state, and the turns and notes added since."""
+        return ticket.model_copy(
+            update={
+                "status": self.status,
+                "assignee": self.assignee,
+                "queue": self.queue,
+                "severity": self.severity,
+                "priority": self.priority,
+                "responsibility": self.responsibility,
+                "remedy": self.remedy,
+                "updated_at": self.updated_at,
+                "escalated": self.escalated,
+                "transfers": self.transfers,
+                "reopens": self.reopens,
+                "resolution": self.resolution,
+                "revisit": self.revisit,
+                "sla": ticket.sla.model_copy(
+                    update={
+                        "resolution_due": self.resolution_due,
+                        "first_responded_at": self.first_responded_at,
+                        "breached": list(self.breached),
+                    }
+                ),
+                "transcript": [*ticket.transcript, *thread],
+                "notes": notes,
+            }
+        )
+
+
+class TicketSummary(BaseModel):
+    """A ticket in lists (queues, escalations): no transcript, personal data masked."""
+
+    id: str
+    channel: Channel
+    order_id: str | None
+    issue_type: IssueType
+    remedy: Remedy | None
+    severity: Severity
+    responsibility: Responsibility
+    queue: Queue
+    priority: float
+    status: TicketStatus
+    assignee: str | None
+    vip: bool
+    phone: str | None = Field(description="masked")
+    product: str | None
+    host: str | None
+    preview: str = Field(description="the shopper's last words, masked and shortened")
+    sla: SLA
+    escalated: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSummary:
+        shopper_turns = [turn.text for turn in ticket.transcript if turn.role is Role.user]
+        return cls(
+            id=ticket.id,
+            channel=ticket.channel,
+            order_id=ticket.order_id,
+            issue_type=ticket.issue_type,
+            remedy=ticket.remedy,
+            severity=ticket.severity,
+            responsibility=ticket.responsibility,
+            queue=ticket.queue,
+            priority=ticket.priority,
+            status=ticket.status,
+            assignee=ticket.assignee,
+            vip=ticket.customer.vip,
+            phone=mask_phone_number(ticket.customer.phone) if ticket.customer.phone else None,
+            product=mask_personal_data(ticket.product) if ticket.product else None,
+            host=ticket.host,
+            preview=excerpt(shopper_turns[-1]) if shopper_turns else "",
+            sla=ticket.sla,
+            escalated=ticket.escalated,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+        )
+
+
+class AuditEntry(BaseModel):
+    """One line of a ticket's audit trail: who did what when (texts masked when written)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ts: datetime
+    actor: str
+    action: str
+
+
+class AuditTrail(BaseModel):
+    ticket_id: str
+    entries: list[AuditEntry]

@@ -1,40 +1,75 @@
-"""Ticket storage and handoff intake: the only code that reads or writes ticket keys."""
+"""Ticket storage: handoff intake, the agents' views, and the one way a ticket changes.
+
+A ticket is its intake JSON (as handed off and graded, never rewritten), a state hash of the
+fields that change (status, assignee, queue, deadlines…), and lists of turns and notes added
+later. Every change runs as `TicketStore.change`: WATCH the state hash, read, let the caller
+decide and queue writes, then MULTI/EXEC; a concurrent change (including a claim, which writes
+the state hash from Lua) makes EXEC fail and the change is decided again on fresh data.
+"""
 
 from __future__ import annotations
 
-import json
+import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
 
-from triage_api.tickets.keys import TicketKeys
+from triage_api.analytics.service import AnalyticsRecorder, StatsDelta
+from triage_api.core.errors import DomainError
+from triage_api.core.privacy import mask_personal_data
+from triage_api.tickets.keys import Deadline, TicketKeys
 from triage_api.tickets.schemas import (
     SLA,
+    AuditEntry,
     HandoffRequest,
+    Note,
+    Queue,
     Role,
     Ticket,
+    TicketState,
     TicketStatus,
+    Turn,
 )
 from triage_api.triage.policy import TriagePolicy
 
-# Creates the ticket and all its indexes in one step, unless the conversation already has an
-# open ticket: then nothing is written and the existing id is returned (idempotent handoff).
+T = TypeVar("T")
+
+_TICKET_ID = re.compile(r"^T\d{8}[0-9A-Z]{8}$")
+_CHANGE_ATTEMPTS = 8
+
+# Creates the ticket, its state, indexes, queue entry, deadlines and the day's analytics counters
+# in one step, unless the conversation already has an open ticket: then nothing is written and
+# the existing id is returned (idempotent handoff).
 _CREATE_TICKET = """
 local existing = redis.call('GET', KEYS[1])
 if existing then
   return {0, existing}
 end
+local id = ARGV[1]
 redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[7], ARGV[4], ARGV[1])
+redis.call('SET', KEYS[1], id)
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+redis.call('ZADD', KEYS[6], ARGV[3], id)
+redis.call('ZADD', KEYS[7], ARGV[4], id)
 redis.call('RPUSH', KEYS[8], ARGV[5])
-if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) end
-if KEYS[5] ~= '' then redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1]) end
-return {1, ARGV[1]}
+if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[3], id) end
+redis.call('ZADD', KEYS[5], ARGV[3], id)
+redis.call('ZADD', KEYS[10], ARGV[6], id)
+redis.call('ZADD', KEYS[11], ARGV[7], id)
+local state_end = 10 + tonumber(ARGV[8])
+redis.call('HSET', KEYS[9], unpack(ARGV, 11, state_end))
+if ARGV[9] ~= '' then redis.call('ZINCRBY', KEYS[13], 1, ARGV[9]) end
+if ARGV[10] ~= '' then redis.call('ZINCRBY', KEYS[14], 1, ARGV[10]) end
+for i = state_end + 1, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[12], ARGV[i], ARGV[i + 1])
+end
+return {1, id}
 """
 
 
@@ -44,40 +79,233 @@ def new_ticket_id(now: datetime) -> str:
     return "T" + now.strftime("%Y%m%d") + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+def is_ticket_id(value: str) -> bool:
+    return bool(_TICKET_ID.match(value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TicketNotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"no ticket {ticket_id[:64]}")
+
+
+class TicketBusy(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+def audit_line(now: datetime, actor: str, action: str, **details: Any) -> str:
+    """One audit entry as stored: texts masked, because agents read the trail in lists."""
+    masked = {k: mask_personal_data(v) if isinstance(v, str) else v for k, v in details.items()}
+    return AuditEntry(ts=now, actor=actor, action=action, **masked).model_dump_json()
+
+
 @dataclass(frozen=True)
 class HandoffResult:
     ticket: Ticket
     created: bool
 
 
+class TicketTransaction:
+    """One change of one ticket: reads happen under WATCH, writes are queued for MULTI/EXEC."""
+
+    def __init__(self, store: TicketStore, pipe: Pipeline, intake: Ticket, state: TicketState) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.pipe = pipe
+        self.intake = intake
+        self.state = state
+        self.saved = False
+        self._writes: list[Callable[[Pipeline], object]] = []
+
+    @property
+    def ticket_id(self) -> str:
+        return self.intake.id
+
+    # Reads: each watches what it reads, so a concurrent change of it aborts this one.
+    async def held_by(self, agent: str) -> int:
+        key = self.keys.agent_open(agent)
+        await self.pipe.watch(key)
+        return int(await self.pipe.scard(key))
+
+    # Writes, applied together on commit.
+    def save(self, state: TicketState) -> None:
+        self.state, self.saved = state, True
+        mapping: dict[Any, str] = state.to_redis()
+        self._writes.append(lambda p: p.hset(self.keys.state(self.ticket_id), mapping=mapping))
+
+    def audit(self, now: datetime, actor: str, action: str, **details: Any) -> None:
+        line = audit_line(now, actor, action, **details)
+        self._writes.append(lambda p: p.rpush(self.keys.audit(self.ticket_id), line))
+
+    def append_turn(self, turn: Turn) -> None:
+        raw = turn.model_dump_json()
+        self._writes.append(lambda p: p.rpush(self.keys.thread(self.ticket_id), raw))
+
+    def append_note(self, note: Note) -> None:
+        raw = note.model_dump_json()
+        self._writes.append(lambda p: p.rpush(self.keys.notes(self.ticket_id), raw))
+
+    def enqueue(self, queue: Queue, priority: float) -> None:
+        self._writes.append(lambda p: p.zadd(self.keys.queue(queue.value), {self.ticket_id: priority}))
+
+    def dequeue(self, queue: Queue) -> None:
+        self._writes.append(lambda p: p.zrem(self.keys.queue(queue.value), self.ticket_id))
+
+    def hold(self, agent: str) -> None:
+        self._writes.append(lambda p: p.sadd(self.keys.agent_open(agent), self.ticket_id))
+
+    def release(self, agent: str | None) -> None:
+        if agent:
+            self._writes.append(lambda p: p.srem(self.keys.agent_open(agent), self.ticket_id))
+
+    def set_deadline(self, deadline: Deadline, due: datetime | None) -> None:
+        """Watch `deadline` for this ticket until `due`; None stops watching it."""
+        key = self.keys.deadlines(deadline)
+        if due is None:
+            self._writes.append(lambda p: p.zrem(key, self.ticket_id))
+        else:
+            self._writes.append(lambda p: p.zadd(key, {self.ticket_id: due.timestamp()}))
+
+    def escalate(self, since: datetime) -> None:
+        key = self.keys.escalations()
+        self._writes.append(lambda p: p.zadd(key, {self.ticket_id: since.timestamp()}, nx=True))
+
+    def clear_escalation(self) -> None:
+        self._writes.append(lambda p: p.zrem(self.keys.escalations(), self.ticket_id))
+
+    def reopen_conversation(self) -> None:
+        """Handoffs of this conversation return this ticket again, unless another one is open."""
+        key = self.keys.open_by_conversation(self.intake.conversation_id)
+        self._writes.append(lambda p: p.set(key, self.ticket_id, nx=True))
+
+    async def close_conversation(self) -> None:
+        """The conversation's next handoff creates a new ticket (if this one was its open one)."""
+        key = self.keys.open_by_conversation(self.intake.conversation_id)
+        await self.pipe.watch(key)
+        if await self.pipe.get(key) == self.ticket_id:
+            self._writes.append(lambda p: p.delete(key))
+
+    def stats(self, delta: StatsDelta) -> None:
+        self._writes.append(lambda p: self.store.recorder.write(p, delta))
+
+    def apply(self, pipe: Pipeline) -> None:
+        for write in self._writes:
+            write(pipe)
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self._writes)
+
+
 class TicketStore:
     """Ticket persistence in Redis, keyed by `TicketKeys`."""
 
-    def __init__(self, redis: Redis, keys: TicketKeys, policy: TriagePolicy) -> None:
+    def __init__(
+        self, redis: Redis, keys: TicketKeys, policy: TriagePolicy, recorder: AnalyticsRecorder
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.policy = policy
+        self.recorder = recorder
         self._create = redis.register_script(_CREATE_TICKET)
 
+    # ----- reads
     async def get(self, ticket_id: str) -> Ticket | None:
-        raw = await self.redis.get(self.keys.ticket(ticket_id))
-        return Ticket.model_validate_json(raw) if raw else None
+        found = await self.get_many([ticket_id])
+        return found[0] if found else None
+
+    async def get_many(self, ids: list[str]) -> list[Ticket]:
+        """Agents' views of the tickets that exist, in the order given (one round trip)."""
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ticket_id in ids:
+                pipe.get(self.keys.ticket(ticket_id))
+                pipe.hgetall(self.keys.state(ticket_id))
+                pipe.lrange(self.keys.thread(ticket_id), 0, -1)
+                pipe.lrange(self.keys.notes(ticket_id), 0, -1)
+            replies = await pipe.execute()
+        tickets = []
+        for i in range(len(ids)):
+            raw, fields, thread, notes = replies[4 * i : 4 * i + 4]
+            if raw:
+                intake = Ticket.model_validate_json(raw)
+                tickets.append(
+                    self._state(intake, fields).view(
+                        intake,
+                        [Turn.model_validate_json(t) for t in thread],
+                        [Note.model_validate_json(n) for n in notes],
+                    )
+                )
+        return tickets
 
     async def list_by_conversation(self, conversation_id: str) -> list[Ticket]:
         ids = await self.redis.zrange(self.keys.by_conversation(conversation_id), 0, -1)
-        return await self._load_many([str(i) for i in ids])
+        return await self.get_many([str(i) for i in ids])
 
-    async def _load_many(self, ids: list[str]) -> list[Ticket]:
-        if not ids:
-            return []
-        raws = await self.redis.mget([self.keys.ticket(i) for i in ids])
-        return [Ticket.model_validate_json(raw) for raw in raws if raw]
+    async def audit_trail(self, ticket_id: str) -> list[AuditEntry]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.keys.ticket(ticket_id))
+            pipe.lrange(self.keys.audit(ticket_id), 0, -1)
+            exists, lines = await pipe.execute()
+        if not exists:
+            raise TicketNotFound(ticket_id)
+        return [AuditEntry.model_validate_json(line) for line in lines]
 
-    async def _repeat_complaints(self, order_id: str | None, customer_id: str) -> int:
-        earlier = await self.redis.zcard(self.keys.by_customer(customer_id))
-        if order_id:
-            earlier = max(earlier, await self.redis.zcard(self.keys.by_order(order_id)))
-        return int(earlier)
+    def _state(self, intake: Ticket, fields: dict[str, str]) -> TicketState:
+        return TicketState.from_redis(fields, intake, self.recorder.day_of(intake.created_at))
+
+    # ----- changes
+    async def change(self, ticket_id: str, decide: Callable[[TicketTransaction], Awaitable[T]]) -> T:
+        """Runs `decide` on the current ticket and commits what it queued, atomically; if the
+        ticket changed meanwhile, decides again on the new state (a few times, then 409)."""
+        if len(ticket_id) > 64:
+            raise TicketNotFound(ticket_id)
+        for _ in range(_CHANGE_ATTEMPTS):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self.keys.state(ticket_id))
+                    raw = await pipe.get(self.keys.ticket(ticket_id))
+                    if raw is None:
+                        raise TicketNotFound(ticket_id)
+                    intake = Ticket.model_validate_json(raw)
+                    fields = await pipe.hgetall(self.keys.state(ticket_id))
+                    state = self._state(intake, {str(k): str(v) for k, v in fields.items()})
+                    tx = TicketTransaction(self, pipe, intake, state)
+                    result = await decide(tx)
+                    if not tx.has_writes:
+                        return result
+                    if not tx.saved:
+                        raise RuntimeError("a ticket change must save the ticket's state")
+                    pipe.multi()
+                    tx.apply(pipe)
+                    await pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+        raise TicketBusy(f"ticket {ticket_id} is being changed by others; try again")
+
+    # ----- intake
+    async def _earlier_complaints(
+        self, order_id: str | None, customer_id: str, now: datetime
+    ) -> tuple[int, int]:
+        """Complaints within the policy's window about this order, and by this customer."""
+        since = (now - self.policy.repeat_window).timestamp()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(self.keys.by_customer(customer_id), since, "+inf")
+            if order_id:
+                pipe.zcount(self.keys.by_order(order_id), since, "+inf")
+            counts = await pipe.execute()
+        by_customer = int(counts[0])
+        on_order = int(counts[1]) if order_id else 0
+        return on_order, by_customer
 
     async def create_from_handoff(self, handoff: HandoffRequest, actor: str) -> HandoffResult:
         existing_id = await self.redis.get(self.keys.open_by_conversation(handoff.conversation_id))
@@ -86,15 +314,18 @@ class TicketStore:
             if existing is not None:
                 return HandoffResult(ticket=existing, created=False)
 
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         shopper_texts = [turn.text for turn in handoff.transcript if turn.role is Role.user]
+        on_order, by_customer = await self._earlier_complaints(handoff.order_id, handoff.customer.id, now)
         decision = self.policy.decide(
             issue_type=handoff.issue_type,
             channel=handoff.channel,
             vip=handoff.customer.vip,
             shopper_texts=shopper_texts,
             created_at=now,
-            repeat_complaints=await self._repeat_complaints(handoff.order_id, handoff.customer.id),
+            remedy=handoff.remedy,
+            earlier_on_order=on_order,
+            earlier_by_customer=by_customer,
         )
         ticket = Ticket(
             id=new_ticket_id(now),
@@ -122,13 +353,13 @@ class TicketStore:
             signals=decision.signals,
             explain=decision.explain,
             policy_version=decision.policy_version,
+            repeat_complaint=decision.repeat,
             created_at=now,
             updated_at=now,
         )
-        audit = json.dumps(
-            {"ts": now.isoformat(), "actor": actor, "action": "created", "reason": handoff.reason},
-            ensure_ascii=False,
-        )
+        day = self.recorder.day_of(now)
+        state = [item for pair in TicketState.initial(ticket, day).to_redis().items() for item in pair]
+        stats_keys, stats_args = self.recorder.script_args(self.recorder.created(ticket, day))
         keys = [
             self.keys.open_by_conversation(ticket.conversation_id),
             self.keys.ticket(ticket.id),
@@ -138,11 +369,26 @@ class TicketStore:
             self.keys.all_tickets(),
             self.keys.queue(ticket.queue.value),
             self.keys.audit(ticket.id),
+            self.keys.state(ticket.id),
+            self.keys.deadlines(Deadline.first_response),
+            self.keys.deadlines(Deadline.resolution),
+            *stats_keys,
         ]
-        created, ticket_id = await self._create(
-            keys=keys,
-            args=[ticket.id, ticket.model_dump_json(), now.timestamp(), ticket.priority, audit],
-        )
+        audit = audit_line(now, actor, "created", reason=handoff.reason, queue=ticket.queue.value)
+        args: list[str | float] = [
+            ticket.id,
+            ticket.model_dump_json(),
+            now.timestamp(),
+            ticket.priority,
+            audit,
+            decision.first_response_due.timestamp(),
+            decision.resolution_due.timestamp(),
+            len(state),
+            *stats_args[:2],
+            *state,
+            *stats_args[2:],
+        ]
+        created, ticket_id = await self._create(keys=keys, args=args)
         if not int(created):
             # Another handoff for this conversation won the race; return its ticket.
             winner = await self.get(str(ticket_id))

@@ -1,0 +1,1 @@
+"""The ticket lifecycle after intake: notes, replies, shopper messages, resolution, revisit, reopen."""

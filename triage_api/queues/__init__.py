@@ -1,0 +1,1 @@
+"""Queue work: per-queue priority order, atomic claims within agents' capacity, transfers."""

@@ -1,0 +1,1 @@
+"""Deadlines: the background monitor that records and escalates SLA breaches, and the escalation list."""
