@@ -80,9 +80,9 @@ def load_nlu(paths: list[Path]) -> list[Example]:
     return examples
 
 
-def rasa_predictions(texts: list[str]) -> list[dict[str, object]]:
+def rasa_predictions(texts: list[str], model: Path | None = None) -> list[dict[str, object]]:
     settings = StackSettings()
-    model = model_path(settings)
+    model = model or model_path(settings)
     if not model.exists():
         raise SystemExit("no trained Rasa model for the current data: run `make train` first")
     result = subprocess.run(
@@ -188,13 +188,14 @@ def dialogue_turns() -> list[tuple[str, int | None, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-dialogue", action="store_true", help="skip the scripted conversations")
+    parser.add_argument("--model", type=Path, help="a trained model other than the current one")
     args = parser.parse_args()
     train = load_nlu(sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")))
     test = load_nlu([HOLDOUT])
     gold = [e.intent for e in test]
     print(f"training examples {len(train)}, held-out examples {len(test)}, intents {len(set(gold))}")
 
-    predicted = rasa_predictions([e.text for e in test])
+    predicted = rasa_predictions([e.text for e in test], args.model)
     systems = {
         "Rasa DIET pipeline": [str(p["intent"]) for p in predicted],
         "TF-IDF char 1-3 + LR": tfidf_baseline(train, test),

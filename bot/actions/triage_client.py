@@ -61,3 +61,8 @@ async def search_faq(query: str, issue_type: Optional[str] = None) -> Dict[str, 
     if issue_type:
         params["issue_type"] = issue_type
     return await _request("GET", "/api/v1/kb/search", params=params)
+
+
+async def shopper_status(ticket_id: str, order_id: str) -> Dict[str, Any]:
+    """The shopper-facing status: nothing but status, last update and next deadline."""
+    return await _request("GET", f"/api/v1/shopper/tickets/{ticket_id}", params={"order_id": order_id})
