@@ -1,1 +1,1 @@
-"""Hybrid retrieval over the knowledge base: dense (faiss) and BM25 (bm25s) fused by RRF."""
+"""Hybrid retrieval over the knowledge base: dense (m3e + faiss) and BM25 (bm25s), score-fused."""

@@ -27,7 +27,10 @@ class Document:
     extra: dict[str, str] = field(default_factory=dict)
 
     def views(self) -> list[str]:
-        """Texts that stand for this document in the index: title, each question, the body."""
+        """Texts that stand for this document in the index: title, each question, the body.
+
+        FAQ questions are how shoppers ask; script questions are how agents search for 话术.
+        """
         return [self.title, *self.questions, self.text]
 
 
@@ -66,6 +69,7 @@ def load_documents(content_dir: Path) -> list[Document]:
                     title=str(entry["title"]),
                     text=str(entry["text"]).strip(),
                     issue_types=tuple(entry.get("issue_types") or ()),
+                    questions=tuple(str(q) for q in entry.get("questions") or ()),
                     stage=str(entry.get("stage", "")),
                     remedy=entry.get("remedy"),
                 )

@@ -13,10 +13,12 @@ import numpy as np
 
 from knowledge_base.retrieval.content import Document, content_hash, load_documents
 from knowledge_base.retrieval.embedder import Embedder
+from knowledge_base.textnorm import normalize
 
 INDEX_FILE = "vectors.faiss"
 META_FILE = "meta.json"
-FORMAT_VERSION = 1
+# 2: texts normalised before embedding, script questions, encoder (quantisation) in the stamp.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,12 @@ class IndexStamp:
 
     content_hash: str
     model: str
+    encoder: str = ""  # quantisation and document length, see embedder.encoder_id
     format_version: int = FORMAT_VERSION
 
 
-def current_stamp(content_dir: Path, model: str) -> IndexStamp:
-    return IndexStamp(content_hash=content_hash(content_dir), model=model)
+def current_stamp(content_dir: Path, model: str, encoder: str) -> IndexStamp:
+    return IndexStamp(content_hash=content_hash(content_dir), model=model, encoder=encoder)
 
 
 def read_stamp(index_dir: Path) -> IndexStamp | None:
@@ -38,13 +41,13 @@ def read_stamp(index_dir: Path) -> IndexStamp | None:
         return None
     try:
         data = json.loads(meta.read_text(encoding="utf-8"))["stamp"]
-        return IndexStamp(**data)
+        return IndexStamp(**{"format_version": 1, **data})
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def is_stale(index_dir: Path, content_dir: Path, model: str) -> bool:
-    return read_stamp(index_dir) != current_stamp(content_dir, model)
+def is_stale(index_dir: Path, content_dir: Path, model: str, encoder: str) -> bool:
+    return read_stamp(index_dir) != current_stamp(content_dir, model, encoder)
 
 
 @dataclass
@@ -54,6 +57,19 @@ class LoadedIndex:
     view_doc: list[int]  # view row -> document position
     view_text: list[str]
     vectors: faiss.Index
+
+    def subset(self, keep_views: list[int]) -> LoadedIndex:
+        """The same documents with only some of their views (cross-validation folds)."""
+        matrix = self.vectors.reconstruct_n(0, self.vectors.ntotal)[keep_views]
+        vectors = faiss.IndexFlatIP(self.vectors.d)
+        vectors.add(np.ascontiguousarray(matrix, dtype=np.float32))
+        return LoadedIndex(
+            stamp=self.stamp,
+            documents=self.documents,
+            view_doc=[self.view_doc[row] for row in keep_views],
+            view_text=[self.view_text[row] for row in keep_views],
+            vectors=vectors,
+        )
 
 
 def build_index(content_dir: Path, index_dir: Path, embedder: Embedder, progress: bool = True) -> IndexStamp:
@@ -66,13 +82,13 @@ def build_index(content_dir: Path, index_dir: Path, embedder: Embedder, progress
             view_doc.append(position)
             view_text.append(text)
     vectors = (
-        embedder.encode(view_text, progress=progress)
+        embedder.encode([normalize(text) for text in view_text], progress=progress)
         if view_text
         else np.zeros((0, embedder.dimension), dtype=np.float32)
     )
     index = faiss.IndexFlatIP(embedder.dimension)
     index.add(vectors)
-    stamp = current_stamp(content_dir, embedder.model_name)
+    stamp = current_stamp(content_dir, embedder.model_name, embedder.encoder_id)
     staging = index_dir.with_name(index_dir.name + ".building")
     if staging.exists():
         shutil.rmtree(staging)

@@ -9,7 +9,7 @@ from devstack.settings import REPO_ROOT
 from knowledge_base.textnorm import normalize
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-from nlu import HOLDOUT, load_nlu  # noqa: E402
+from nlu import HOLDOUT, load_nlu
 
 NEAR_COPY = 0.6  # character-bigram Jaccard similarity
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from knowledge_base.retrieval.search import Retriever
 from knowledge_base.retrieval.settings import RetrievalSettings
-from tests.conftest import AGENT, RedisServer
+from tests.conftest import AGENT, BOT, RedisServer
 from triage_api.core.settings import Settings
 from triage_api.main import create_app
 
@@ -57,3 +57,29 @@ def test_bad_parameters_get_clear_errors(kb_api: TestClient, params: dict[str, o
     response = kb_api.get("/api/v1/kb/search", params=params)
     assert response.status_code == status
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_agents_render_a_script_with_the_case_values(kb_api: TestClient) -> None:
+    response = kb_api.get(
+        "/api/v1/kb/scripts/solution.exchange/render",
+        params={"remedy": "exchange", "order_id": "DY 2025 1123 4567 8901"},
+        headers=AGENT,
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["text"].startswith("可以为您办理换货。")
+    assert "{" not in body["text"] and body["filled"] == ["remedy"]
+
+
+def test_rendering_without_values_reads_naturally(kb_api: TestClient) -> None:
+    body = kb_api.get("/api/v1/kb/scripts/greeting.default/render", headers=AGENT).json()
+    assert body["text"].startswith("您好，我是客服，很高兴为您服务。关于您的订单的情况")
+    assert set(body["defaulted"]) == {"agent_name", "order_id"}
+
+
+def test_only_staff_render_scripts_and_unknown_ids_are_404(kb_api: TestClient) -> None:
+    path = "/api/v1/kb/scripts/greeting.default/render"
+    assert kb_api.get(path).status_code == 401
+    assert kb_api.get(path, headers=BOT).status_code == 403
+    missing = kb_api.get("/api/v1/kb/scripts/no.such.script/render", headers=AGENT)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

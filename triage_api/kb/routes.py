@@ -1,20 +1,22 @@
-"""GET /api/v1/kb/search: FAQ answers for anyone, agent scripts for signed-in staff."""
+"""Knowledge-base routes: FAQ search for anyone, agent scripts (search, render) for staff."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from triage_api.core.security import TokenRegistry
+from triage_api.core.security import Principal, Role, TokenRegistry, require_roles
 from triage_api.kb.service import KnowledgeBase
 from triage_api.tickets.schemas import IssueType
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 _optional_bearer = HTTPBearer(auto_error=False)
+_staff = require_roles(Role.agent, Role.supervisor, Role.trainer)
+ScriptValue = Annotated[str | None, Query(max_length=200)]
 
 
 class SearchResult(BaseModel):
@@ -33,6 +35,24 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+class RenderedScriptResponse(BaseModel):
+    id: str
+    kind: Literal["script"] = "script"
+    title: str
+    stage: str
+    remedy: str | None
+    text: str
+    filled: list[str]
+    defaulted: list[str]
+
+
+def _knowledge_base(request: Request) -> KnowledgeBase:
+    knowledge_base: KnowledgeBase | None = request.app.state.knowledge_base
+    if knowledge_base is None or knowledge_base.live.current is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="knowledge base is loading")
+    return knowledge_base
+
+
 @router.get("/search", response_model=SearchResponse)
 async def search(
     request: Request,
@@ -48,12 +68,11 @@ async def search(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="agent scripts need a bearer token")
     if not signed_in:
         kind = "faq"
-    knowledge_base: KnowledgeBase | None = request.app.state.knowledge_base
-    retriever = knowledge_base.live.current if knowledge_base else None
-    if retriever is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="knowledge base is loading")
+    knowledge_base = _knowledge_base(request)
+    retriever = knowledge_base.live.current
+    assert retriever is not None
     hits = await run_in_threadpool(retriever.search, q, k, kind, issue_type.value if issue_type else None)
-    threshold = knowledge_base.settings.answer_threshold if knowledge_base else 1.0
+    threshold = knowledge_base.settings.answer_threshold
     return SearchResponse(
         query=q,
         confident=bool(hits) and hits[0].confidence >= threshold,
@@ -69,4 +88,40 @@ async def search(
             )
             for hit in hits
         ],
+    )
+
+
+@router.get("/scripts/{script_id}/render", response_model=RenderedScriptResponse)
+async def render_script(
+    request: Request,
+    script_id: Annotated[str, Path(max_length=100)],
+    _: Annotated[Principal, Depends(_staff)],
+    order_id: ScriptValue = None,
+    remedy: ScriptValue = None,
+    deadline: ScriptValue = None,
+    agent_name: ScriptValue = None,
+    product: ScriptValue = None,
+    ticket_id: ScriptValue = None,
+) -> RenderedScriptResponse:
+    """A script with its placeholders filled; missing values read as generic phrases (您的订单, 尽快)."""
+    values = {
+        "order_id": order_id,
+        "remedy": remedy,
+        "deadline": deadline,
+        "agent_name": agent_name,
+        "product": product,
+        "ticket_id": ticket_id,
+    }
+    found = _knowledge_base(request).render_script(script_id, values)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no agent script {script_id!r}")
+    document, rendered = found
+    return RenderedScriptResponse(
+        id=document.id,
+        title=document.title,
+        stage=document.stage,
+        remedy=document.remedy,
+        text=rendered.text,
+        filled=list(rendered.filled),
+        defaulted=list(rendered.defaulted),
     )
