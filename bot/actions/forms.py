@@ -60,23 +60,25 @@ class ValidateIntakeForm(FormValidationAction):
             return {}
         text = normalize(tracker.latest_message.get("text") or "")
         digits = _MANY_DIGITS.search(text)
-        if digits:
-            if is_mobile_number(digits.group()):
-                dispatcher.utter_message(
-                    text="这个是手机号哦，不是订单号～订单号在“我的订单”→订单详情里，一般是10到20位数字。"
-                )
-            else:
-                dispatcher.utter_message(response="utter_invalid_order_id")
-        return {}
+        if not digits:
+            return {}
+        # Returning the digits keeps the form running (a form that fills nothing is rejected and
+        # its messages dropped); validate_order_id then explains what is wrong with them.
+        return {"order_id": digits.group()}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         canonical = canonical_order_id(str(value)) if value else None
-        if canonical is None:
-            dispatcher.utter_message(response="utter_invalid_order_id")
-            return {"order_id": None}
-        return {"order_id": canonical}
+        if canonical is not None:
+            return {"order_id": canonical}
+        if value and is_mobile_number(str(value)):
+            dispatcher.utter_message(
+                text="这个是手机号哦，不是订单号～订单号在“我的订单”→订单详情里，一般是10到20位数字。"
+            )
+            return {"order_id": None, "phone": re.sub(r"\D", "", str(value))[-11:]}
+        dispatcher.utter_message(response="utter_invalid_order_id")
+        return {"order_id": None}
 
     def validate_issue_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
