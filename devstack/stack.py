@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from devstack.redis_server import start_redis, wait_for_port
 from devstack.settings import REPO_ROOT, StackSettings
 from devstack.training import model_path, rasa_env
+from triage_api.core.security import hash_token
 
 
 @dataclass
@@ -32,14 +33,12 @@ class Tokens:
     trainer: str = field(default_factory=lambda: "trainer-" + secrets.token_urlsafe(18))
 
     def registry_json(self) -> str:
-        import hashlib
-
         return json.dumps(
             [
                 {
                     "name": f"dev-{role}",
                     "role": role,
-                    "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                    "token_sha256": hash_token(token),
                 }
                 for role, token in (
                     ("bot", self.bot),
@@ -216,7 +215,7 @@ class Stack:
                 "",
                 "Try:",
                 f"  curl -s {self.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\",
-                "    -d '{\"sender\": \"demo-1\", "
+                '    -d \'{"sender": "demo-1", '
                 '"message": "订单2025112312345678的快递一直没更新，我要退款"}\'',
                 "",
                 "Press Ctrl-C to stop everything.",

@@ -35,8 +35,16 @@ def main() -> int:
     settings = StackSettings()
     result = subprocess.run(
         [
-            str(settings.rasa_venv / "bin" / "rasa"), "data", "validate",
-            "--config", "config.yml", "--domain", "domain", "--data", str(REPO_ROOT / "nlu_data"), "data",
+            str(settings.rasa_venv / "bin" / "rasa"),
+            "data",
+            "validate",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain",
+            "--data",
+            str(REPO_ROOT / "nlu_data"),
+            "data",
         ],
         cwd=REPO_ROOT / "bot",
         env=rasa_env(settings),

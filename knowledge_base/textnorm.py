@@ -166,6 +166,14 @@ def canonical_order_id(raw: str) -> str | None:
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?(1[3-9]\d)[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
 
 
+def find_phones(text: str) -> list[OrderIdMatch]:
+    """Mobile numbers in text, as 11 digits with their spans (+86 and separators allowed)."""
+    return [
+        OrderIdMatch(value="".join(m.groups()), start=m.start(), end=m.end())
+        for m in _PHONE_IN_TEXT.finditer(text)
+    ]
+
+
 def mask_phones(text: str) -> str:
     """Mask mobile numbers as 138****5678 so that logs and public replies never carry them."""
     return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)

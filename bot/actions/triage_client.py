@@ -18,12 +18,23 @@ class TriageUnavailable(Exception):
 
 
 _RETRYABLE = (aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError, TimeoutError)
+_session: Optional[aiohttp.ClientSession] = None
+
+
+def _shared_session() -> aiohttp.ClientSession:
+    """One pooled session for the process (created inside the server's event loop on first use)."""
+    global _session
+    if _session is None or _session.closed:
+        settings = get_settings()
+        _session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.http_timeout_seconds),
+            headers={"Authorization": f"Bearer {settings.triage_bot_token}"},
+        )
+    return _session
 
 
 async def _request(method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
     settings = get_settings()
-    headers = {"Authorization": f"Bearer {settings.triage_bot_token}"}
-    timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
     try:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(settings.http_attempts),
@@ -33,10 +44,7 @@ async def _request(method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
         ):
             with attempt:
                 url = settings.triage_api_url.rstrip("/") + path
-                async with (
-                    aiohttp.ClientSession(timeout=timeout, headers=headers) as session,
-                    session.request(method, url, **kwargs) as response,
-                ):
+                async with _shared_session().request(method, url, **kwargs) as response:
                     if response.status >= 500:
                         raise aiohttp.ClientConnectionError(f"triage API {response.status}")
                     body = await response.json(content_type=None)

@@ -7,7 +7,6 @@ phone entities earlier extractors guessed and adds the canonical ones it finds.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -25,9 +24,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from knowledge_base.textnorm import find_order_ids
+from knowledge_base.textnorm import find_order_ids, find_phones
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?(1[3-9]\d)[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
 _RULE_TYPES = {"order_id", "phone"}
 
 
@@ -52,9 +50,8 @@ class OrderIdExtractor(GraphComponent, EntityExtractorMixin):
             found = []
             for match in find_order_ids(text):
                 found.append(self._entity("order_id", match.value, match.start, match.end))
-            for match in _PHONE.finditer(text):
-                value = "".join(match.groups())
-                found.append(self._entity("phone", value, match.start(), match.end()))
+            for match in find_phones(text):
+                found.append(self._entity("phone", match.value, match.start, match.end))
             message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
         return messages
 
