@@ -36,6 +36,7 @@ _ORDER_RUN = re.compile(
     r"(?:(?<![A-Za-z])(?P<prefix>[A-Za-z]{2,4})[\s\-_:#.]{0,2})?"
     r"(?<![0-9])(?P<body>\d(?:[\s\-_.]?\d)*)(?![0-9])"
 )
+_LETTERS_AFTER = re.compile(r"[A-Za-z]+")
 _DIGIT_GROUP = re.compile(r"\d+(?:[\-_.]\d+)*")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _ORDER_DIGITS_MIN = 10
@@ -136,6 +137,19 @@ def _digit_chunks(body: str, offset: int) -> list[tuple[str, int, int]]:
     return chunks
 
 
+def _inside_a_code(text: str, start: int, end: int, first: bool) -> bool:
+    """Digits glued to letters that are no platform prefix belong to another code.
+
+    A ticket id ("T2026112512345678"), a serial number ("SN…X") or a tracking code: one letter
+    or five and more before the digits, or letters right after them (other than a pinyin
+    abbreviation such as "tk"), make the run part of that code, not an order number.
+    """
+    if first and start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return True
+    after = _LETTERS_AFTER.match(text, end)
+    return after is not None and after.group().upper() not in _NOT_A_PREFIX
+
+
 def find_order_ids(text: str) -> list[OrderIdMatch]:
     """Find order numbers in already normalised text, canonicalised (PREFIX + digits).
 
@@ -147,8 +161,11 @@ def find_order_ids(text: str) -> list[OrderIdMatch]:
         prefix = (match.group("prefix") or "").upper()
         if prefix in _NOT_A_PREFIX:
             prefix = ""
-        for index, (digits, start, end) in enumerate(_digit_chunks(match.group("body"), match.start("body"))):
+        chunks = _digit_chunks(match.group("body"), match.start("body"))
+        for index, (digits, start, end) in enumerate(chunks):
             if not _ORDER_DIGITS_MIN <= len(digits) <= _ORDER_DIGITS_MAX or is_mobile_number(digits):
+                continue
+            if _inside_a_code(text, start, end, first=index == 0 and match.group("prefix") is None):
                 continue
             own_prefix = prefix if index == 0 else ""
             if own_prefix:
@@ -177,3 +194,23 @@ def find_phones(text: str) -> list[OrderIdMatch]:
 def mask_phones(text: str) -> str:
     """Mask mobile numbers as 138****5678 so that logs and public replies never carry them."""
     return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def mask_identifiers(text: str, order_mark: str = "#", phone_mark: str = "@") -> str:
+    """Replace order numbers and mobile numbers in normalised text by one mark each.
+
+    Their digits say nothing about what the shopper wants, but as character n-grams they pull
+    every message that carries one towards the intents whose examples carry many (inform).
+    """
+    spans = [(m.start, m.end, order_mark) for m in find_order_ids(text)]
+    spans += [(m.start, m.end, phone_mark) for m in find_phones(text)]
+    pieces: list[str] = []
+    position = 0
+    for start, end, mark in sorted(spans):
+        if start < position:
+            continue
+        pieces.append(text[position:start])
+        pieces.append(mark)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

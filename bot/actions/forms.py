@@ -14,10 +14,15 @@ from rasa_sdk.types import DomainDict
 from actions import labels
 from actions.conversation import CHANNELS, channel_of, latest_metadata
 from actions.privacy import shown_order_id
+from actions.settings import get_settings
 from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize
 from triage_api.triage.signals import SignalReader
 
 _MANY_DIGITS = re.compile(r"\d[\d\s\-]{5,}\d")
+# Words that only introduce a fact ("单号 …", "我的电话是 …"); what remains describes a problem.
+_FACT_INTRO = re.compile(r"订单编号|订单号码|订单号|订单|单号|单子|手机号|手机|电话|号码|我的|是|补充一下")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_DESCRIBES_A_PROBLEM = 4  # Chinese characters left once facts and their intros are removed
 # The triage policy's own signal reader: the bot hands over at once on exactly what the triage
 # API will grade urgent (harm, money still being taken, exposure threats, strong anger).
 _SIGNALS = SignalReader.load()
@@ -66,11 +71,39 @@ class ValidateIntakeForm(FormValidationAction):
         # its messages dropped); validate_order_id then explains what is wrong with them.
         return {"order_id": digits.group()}
 
+    async def extract_issue_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A message read as plain information that also describes a problem names the issue.
+
+        "单号 2025-1123-5555-6666 的东西和直播间说的不一样 tk" is mostly order number, so NLU may
+        rank `inform` first; the complaint ranked next is then the best reading of the problem.
+        The confirmation summary shows it, and the shopper can still correct it.
+        """
+        if tracker.get_slot("issue_type"):
+            return {}
+        latest = tracker.latest_message
+        if (latest.get("intent") or {}).get("name") not in ("inform", "request_remedy"):
+            return {}
+        if len(_CJK.findall(_FACT_INTRO.sub("", text_without_entities(latest)))) < _DESCRIBES_A_PROBLEM:
+            return {}
+        threshold = get_settings().issue_guess_confidence
+        for entry in latest.get("intent_ranking") or []:
+            name = str(entry.get("name") or "")
+            if name.startswith("report_") and float(entry.get("confidence") or 0) >= threshold:
+                return {"issue_type": name.removeprefix("report_")}
+        return {}
+
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         canonical = canonical_order_id(str(value)) if value else None
         if canonical is not None:
+            previous = slot_before_latest_message(tracker, "order_id")
+            if previous and previous != canonical:
+                # A correction ("不对，订单号是…"): say it was taken, so nobody wonders which one counts.
+                shown = shown_order_id(canonical, channel_of(tracker))
+                dispatcher.utter_message(text=f"好的，订单号已更正为{shown}。")
             return {"order_id": canonical}
         if value and is_mobile_number(str(value)):
             dispatcher.utter_message(
@@ -133,6 +166,34 @@ class ActionAskConfirmed(Action):
             ],
         )
         return []
+
+
+def text_without_entities(message: Dict[Text, Any]) -> str:
+    """The message text with every extracted entity cut out."""
+    text = str(message.get("text") or "")
+    spans = sorted(
+        (int(e["start"]), int(e["end"])) for e in message.get("entities", []) if "start" in e and "end" in e
+    )
+    pieces, position = [], 0
+    for start, end in spans:
+        if start >= position:
+            pieces.append(text[position:start])
+            position = end
+    pieces.append(text[position:])
+    return normalize("".join(pieces))
+
+
+def slot_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (the tracker already holds the new one)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+        elif seen_user and event.get("event") == "restart":
+            return None
+    return None
 
 
 def intake_reset() -> List[EventType]:

@@ -15,6 +15,7 @@ class ActionSettings(BaseSettings):
     http_timeout_seconds: float = Field(8.0, env="ACTIONS_HTTP_TIMEOUT")
     http_attempts: int = Field(3, env="ACTIONS_HTTP_ATTEMPTS")
     default_channel: str = Field("app_chat", env="ACTIONS_DEFAULT_CHANNEL")
+    issue_guess_confidence: float = Field(0.1, env="ACTIONS_ISSUE_GUESS_CONFIDENCE")
 
 
 @lru_cache(maxsize=1)

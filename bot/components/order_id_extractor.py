@@ -2,7 +2,9 @@
 
 Order numbers follow strict rules (10-20 digits, optional letter prefix, separators, never a
 mobile number), so rules beat a learned model here: this component drops whatever order_id or
-phone entities earlier extractors guessed and adds the canonical ones it finds.
+phone entities earlier extractors guessed and adds the canonical ones it finds. Likewise, where
+RegexEntityExtractor matched an entity (an amount such as "159元"), DIET's overlapping guess of
+the same type is dropped, so each fact arrives once, with exact edges.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ from rasa.shared.nlu.training_data.message import Message
 from knowledge_base.textnorm import find_order_ids, find_phones
 
 _RULE_TYPES = {"order_id", "phone"}
+_REGEX_EXTRACTOR = "RegexEntityExtractor"
+
+
+def _without_guesses_under_regex_matches(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    exact = [e for e in entities if e.get("extractor") == _REGEX_EXTRACTOR]
+
+    def under_exact(entity: Dict[Text, Any]) -> bool:
+        return entity.get("extractor") != _REGEX_EXTRACTOR and any(
+            other[ENTITY_ATTRIBUTE_TYPE] == entity.get(ENTITY_ATTRIBUTE_TYPE)
+            and other[ENTITY_ATTRIBUTE_START] < entity[ENTITY_ATTRIBUTE_END]
+            and entity[ENTITY_ATTRIBUTE_START] < other[ENTITY_ATTRIBUTE_END]
+            for other in exact
+        )
+
+    return [e for e in entities if not under_exact(e)]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -47,6 +64,7 @@ class OrderIdExtractor(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             kept = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) not in _RULE_TYPES]
+            kept = _without_guesses_under_regex_matches(kept)
             found = []
             for match in find_order_ids(text):
                 found.append(self._entity("order_id", match.value, match.start, match.end))

@@ -1,4 +1,4 @@
-"""The held-out NLU split stays unseen: no training example equals or nearly copies one."""
+"""The held-out NLU splits stay unseen: no training example equals or nearly copies one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from devstack.settings import REPO_ROOT
 from knowledge_base.textnorm import normalize
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-from nlu import HOLDOUT, load_nlu
+from nlu import HOLDOUTS, load_nlu
 
 NEAR_COPY = 0.6  # character-bigram Jaccard similarity
 
@@ -32,5 +32,15 @@ def near_copies(train_texts: list[str], test_texts: list[str]) -> list[tuple[str
 
 def test_no_training_example_copies_a_held_out_one() -> None:
     train = load_nlu(sorted(Path(REPO_ROOT / "nlu_data" / "nlu").glob("*.yml")))
-    test = load_nlu([HOLDOUT])
+    test = load_nlu(list(HOLDOUTS.values()))
     assert near_copies([e.text for e in train], [e.text for e in test]) == []
+
+
+def test_the_two_held_out_splits_do_not_overlap() -> None:
+    first, second = (load_nlu([path]) for path in HOLDOUTS.values())
+    assert near_copies([e.text for e in first], [e.text for e in second]) == []
+
+
+def test_near_copies_are_caught_through_normalisation() -> None:
+    assert near_copies(["你是不是机器人啊"], ["你是不是機器人啊？"]) != []
+    assert near_copies(["你是不是机器人啊"], ["快递到哪了"]) == []

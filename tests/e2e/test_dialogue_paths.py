@@ -76,3 +76,19 @@ def test_a_regulator_threat_is_handed_over_at_once_as_urgent(stack: Stack) -> No
     ticket = tickets_of(stack, sender)[0]
     assert (ticket["severity"], ticket["reason"]) == ("urgent", "urgent_signal")
     assert str(ticket["id"]) in reply
+
+
+def test_a_correction_updates_the_order_and_a_loose_remedy_phrase_still_counts(stack: Stack) -> None:
+    sender = "e2e-path-correction"
+    say(stack, sender, "优惠券用不了，订单2025112377778888")
+    reply = "".join(say(stack, sender, "不对，订单号是2025112377779999"))
+    assert "更正" in reply and "2025112377779999" in reply
+    summary = "".join(say(stack, sender, "补偿点优惠券吧"))
+    assert "核对" in summary and "2025112377779999" in summary and "2025112377778888" not in summary
+    assert "补偿" in summary and "优惠" in summary
+
+
+def test_separators_and_the_tk_abbreviation_reach_the_confirmation_at_once(stack: Stack) -> None:
+    sender = "e2e-path-tk"
+    summary = "".join(say(stack, sender, "单号 2025-1123-5555-6666 的东西和直播间说的不一样 tk"))
+    assert "核对" in summary and "2025112355556666" in summary and "仅退款" in summary

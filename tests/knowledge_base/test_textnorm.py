@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from knowledge_base.textnorm import (
     canonical_order_id,
     find_order_ids,
+    find_phones,
+    mask_identifiers,
     mask_phones,
     normalize,
     normalize_aligned,
@@ -76,3 +78,28 @@ def test_canonical_order_id_rejects_two_numbers_and_phones() -> None:
 
 def test_phones_are_masked_in_any_writing() -> None:
     assert mask_phones("电话13812345678或+86 139-1234-5678") == "电话138****5678或139****5678"
+
+
+@given(digits=order_digits, prefix=prefixes, separator=separators, phone=mobiles)
+def test_identifiers_are_masked_for_the_intent_model(
+    digits: str, prefix: str, separator: str, phone: str
+) -> None:
+    text = normalize(f"单号 {prefix}{spaced(digits, separator)} 的东西不对 电话{phone} tk")
+    masked = mask_identifiers(text)
+    assert find_order_ids(masked) == [] and find_phones(masked) == []
+    assert masked.startswith("单号 #") and masked.endswith("电话@ tk")
+
+
+def test_masking_leaves_other_numbers_alone() -> None:
+    assert mask_identifiers("买了3件，实付159元") == "买了3件，实付159元"
+
+
+@given(tail=st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=8, max_size=8))
+def test_a_ticket_id_is_never_an_order_number(tail: str) -> None:
+    # Ticket ids are "T" + date + 8 base-32 characters (triage_api.tickets.service.new_ticket_id).
+    assert find_order_ids(normalize(f"工单T20261125{tail}处理到哪了")) == []
+
+
+def test_codes_glued_to_letters_are_not_order_numbers_but_abbreviations_are_fine() -> None:
+    assert find_order_ids("SN2025112312345678X") == []
+    assert [m.value for m in find_order_ids("订单2025112312345678tk")] == ["2025112312345678"]
