@@ -1,0 +1,151 @@
+"""Runs in the Rasa environment (Python 3.10): the custom NLU components on real Rasa objects.
+
+Called by tests/bot/test_nlu_components.py, which runs in the other environment and asserts on
+the JSON this prints. Nothing is mocked: components are created, trained and run as Rasa does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from components.char_ngram_classifier import CharNgramIntentClassifier
+from components.order_id_extractor import OrderIdExtractor
+from components.remedy_resolver import RemedyResolver
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+
+def entities(message: Message) -> list[dict[str, Any]]:
+    return [
+        {"entity": e["entity"], "value": e["value"], "extractor": e.get("extractor")}
+        for e in message.get("entities", [])
+    ]
+
+
+def remedy(start: int, end: int, value: str) -> dict[str, Any]:
+    return {"entity": "remedy", "start": start, "end": end, "value": value}
+
+
+def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:
+    examples = [
+        Message(
+            data={
+                "text": "给我补偿吧",
+                "intent": "request_remedy",
+                "entities": [remedy(2, 4, "compensation")],
+            }
+        ),
+        Message(
+            data={"text": "我要退款", "intent": "request_remedy", "entities": [remedy(2, 4, "refund_only")]}
+        ),
+        Message(
+            data={"text": "给个说法", "intent": "request_remedy", "entities": [remedy(0, 4, "investigate")]}
+        ),
+    ]
+    data = TrainingData(training_examples=examples, entity_synonyms={"退钱": "refund_only"})
+    resolver = RemedyResolver.create({}, storage, Resource("remedy"), context)
+    resolver.train(data)
+    loaded = RemedyResolver.load({}, storage, Resource("remedy"), context)
+
+    def run(text: str, intent: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        message = Message(data={"text": text, "intent": {"name": intent}, "entities": found})
+        loaded.process([message])
+        return entities(message)
+
+    return {
+        "wandering_span": run(
+            "补偿点优惠券吧",
+            "request_remedy",
+            [remedy(0, 3, "补偿点"), {"entity": "remedy", "start": 3, "end": 6, "value": "优惠券"}],
+        ),
+        "canonical_kept": run("退款吧", "request_remedy", [remedy(0, 2, "refund_only")]),
+        "request_position": run("东西坏了，退钱吧", "report_quality_defect", []),
+        "complaint_about_refund": run("退款一直没到账", "report_refund_problem", []),
+        "negated": run("不想退钱了", "report_quality_defect", []),
+        "question_intent": run("退钱吧是什么意思", "ask_faq", []),
+    }
+
+
+def check_order_id_extractor(context: ExecutionContext) -> dict[str, Any]:
+    extractor = OrderIdExtractor.create({}, None, Resource("order"), context)  # type: ignore[arg-type]
+
+    def run(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        message = Message(data={"text": text, "entities": found})
+        extractor.process([message])
+        return entities(message)
+
+    amount_by_diet = {"entity": "amount", "start": 2, "end": 5, "value": "159", "extractor": "DIETClassifier"}
+    amount_by_regex = {
+        "entity": "amount",
+        "start": 2,
+        "end": 6,
+        "value": "159元",
+        "extractor": "RegexEntityExtractor",
+    }
+    return {
+        "order_and_phone": run("订单2025-1123-1234-5678，电话138 1234 5678", []),
+        "guessed_order_replaced": run(
+            "我的手机13812345678",
+            [
+                {
+                    "entity": "order_id",
+                    "start": 4,
+                    "end": 15,
+                    "value": "13812345678",
+                    "extractor": "DIETClassifier",
+                }
+            ],
+        ),
+        "amount_once": run("实付159元", [amount_by_diet, amount_by_regex]),
+        "ticket_id": run("工单T2026112512345678处理到哪了", []),
+    }
+
+
+def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:
+    texts = {
+        "inform": [
+            "2025112312345678",
+            "订单号2025112398765432",
+            "单号 DY20251120334455",
+            "我的订单2025112011112222",
+        ],
+        "report_not_as_described": [
+            "东西和直播间说的不一样",
+            "跟描述的不一样",
+            "实物和图片差太多",
+            "货不对板",
+        ],
+    }
+    examples = [Message(data={"text": t, "intent": intent}) for intent, ts in texts.items() for t in ts]
+    classifier = CharNgramIntentClassifier.create({"weight": 1.0}, storage, Resource("lr"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    loaded = CharNgramIntentClassifier.load({"weight": 1.0}, storage, Resource("lr"), context)
+    message = Message(data={"text": "单号 2026-0101-5555-6666 的东西和直播间说的不一样"})
+    loaded.process([message])
+    plain = Message(data={"text": "2026010155556666"})
+    loaded.process([plain])
+    return {"complaint_with_order": message.get("intent")["name"], "bare_number": plain.get("intent")["name"]}
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as directory:
+        storage = LocalModelStorage(Path(directory))
+        context = ExecutionContext(GraphSchema({}), "checks")
+        results = {
+            "remedy_resolver": check_remedy_resolver(storage, context),
+            "order_id_extractor": check_order_id_extractor(context),
+            "char_ngram_classifier": check_char_ngram_classifier(storage, context),
+        }
+    print(json.dumps(results, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

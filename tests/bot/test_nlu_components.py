@@ -1,0 +1,70 @@
+"""The custom NLU components, created, trained and run on real Rasa objects in the Rasa env."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+
+from devstack.settings import REPO_ROOT, StackSettings
+from devstack.training import rasa_env
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, Any]:
+    settings = StackSettings()
+    completed = subprocess.run(
+        [str(settings.rasa_venv / "bin" / "python"), str(REPO_ROOT / "tests" / "bot" / "rasa_env_checks.py")],
+        cwd=REPO_ROOT / "bot",
+        env=rasa_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    last_line = completed.stdout.strip().splitlines()[-1]
+    return dict(json.loads(last_line))
+
+
+def values(found: list[dict[str, Any]], entity: str) -> list[str]:
+    return [e["value"] for e in found if e["entity"] == entity]
+
+
+def test_a_wandering_remedy_span_takes_the_overlapping_phrase_and_counts_once(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["wandering_span"], "remedy") == ["compensation"]
+    assert values(checks["canonical_kept"], "remedy") == ["refund_only"]
+
+
+def test_a_known_remedy_in_request_position_is_found_but_not_in_complaints_about_it(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["request_position"], "remedy") == ["refund_only"]
+    assert checks["complaint_about_refund"] == []
+    assert checks["negated"] == []
+    assert checks["question_intent"] == []
+
+
+def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
+    checks = results["order_id_extractor"]
+    assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
+    assert values(checks["order_and_phone"], "phone") == ["13812345678"]
+    assert values(checks["guessed_order_replaced"], "order_id") == []
+    assert values(checks["guessed_order_replaced"], "phone") == ["13812345678"]
+    assert checks["ticket_id"] == []
+
+
+def test_an_amount_found_by_regex_is_not_doubled_by_diet(results: dict[str, Any]) -> None:
+    assert values(results["order_id_extractor"]["amount_once"], "amount") == ["159元"]
+
+
+def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[str, Any]) -> None:
+    checks = results["char_ngram_classifier"]
+    assert checks["complaint_with_order"] == "report_not_as_described"
+    assert checks["bare_number"] == "inform"
