@@ -40,6 +40,11 @@ def model_path(settings: StackSettings) -> Path:
     return settings.rasa_models_dir / f"intake-{training_hash()}.tar.gz"
 
 
+def rasa_project_args() -> list[str]:
+    """The bot's config, domain and data, as every `rasa` command here is given them (cwd bot/)."""
+    return ["--config", "config.yml", "--domain", "domain", "--data", str(REPO_ROOT / "nlu_data"), "data"]
+
+
 def rasa_env(settings: StackSettings) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "bot"), str(REPO_ROOT)])
@@ -60,13 +65,7 @@ def train_if_stale(settings: StackSettings) -> Path:
         [
             str(settings.rasa_venv / "bin" / "rasa"),
             "train",
-            "--config",
-            "config.yml",
-            "--domain",
-            "domain",
-            "--data",
-            str(REPO_ROOT / "nlu_data"),
-            "data",
+            *rasa_project_args(),
             "--out",
             str(settings.rasa_models_dir),
             "--fixed-model-name",

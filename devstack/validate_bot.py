@@ -14,7 +14,7 @@ import sys
 import yaml
 
 from devstack.settings import REPO_ROOT, StackSettings
-from devstack.training import rasa_env
+from devstack.training import rasa_env, rasa_project_args
 
 _UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
 _WARNING = re.compile(r"(UserWarning|WARNING|ERROR)[: ]")
@@ -38,13 +38,7 @@ def main() -> int:
             str(settings.rasa_venv / "bin" / "rasa"),
             "data",
             "validate",
-            "--config",
-            "config.yml",
-            "--domain",
-            "domain",
-            "--data",
-            str(REPO_ROOT / "nlu_data"),
-            "data",
+            *rasa_project_args(),
         ],
         cwd=REPO_ROOT / "bot",
         env=rasa_env(settings),

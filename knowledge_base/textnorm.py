@@ -204,13 +204,18 @@ def mask_identifiers(text: str, order_mark: str = "#", phone_mark: str = "@") ->
     """
     spans = [(m.start, m.end, order_mark) for m in find_order_ids(text)]
     spans += [(m.start, m.end, phone_mark) for m in find_phones(text)]
+    return replace_spans(text, spans)
+
+
+def replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Replace each (start, end) span of text by its replacement, skipping overlapped spans."""
     pieces: list[str] = []
     position = 0
-    for start, end, mark in sorted(spans):
+    for start, end, replacement in sorted(spans):
         if start < position:
             continue
         pieces.append(text[position:start])
-        pieces.append(mark)
+        pieces.append(replacement)
         position = end
     pieces.append(text[position:])
     return "".join(pieces)

@@ -15,7 +15,7 @@ from actions import labels
 from actions.conversation import CHANNELS, channel_of, latest_metadata
 from actions.privacy import shown_order_id
 from actions.settings import get_settings
-from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize
+from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize, replace_spans
 from triage_api.triage.signals import SignalReader
 
 _MANY_DIGITS = re.compile(r"\d[\d\s\-]{5,}\d")
@@ -171,16 +171,12 @@ class ActionAskConfirmed(Action):
 def text_without_entities(message: Dict[Text, Any]) -> str:
     """The message text with every extracted entity cut out."""
     text = str(message.get("text") or "")
-    spans = sorted(
-        (int(e["start"]), int(e["end"])) for e in message.get("entities", []) if "start" in e and "end" in e
-    )
-    pieces, position = [], 0
-    for start, end in spans:
-        if start >= position:
-            pieces.append(text[position:start])
-            position = end
-    pieces.append(text[position:])
-    return normalize("".join(pieces))
+    spans = [
+        (int(e["start"]), int(e["end"]), "")
+        for e in message.get("entities", [])
+        if "start" in e and "end" in e
+    ]
+    return normalize(replace_spans(text, spans))
 
 
 def slot_before_latest_message(tracker: Tracker, slot: str) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterator, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -48,6 +48,13 @@ _NOT_BEFORE = re.compile(r"(?:不要|不想|不用|别|没有|没|怎么|如何|
 _ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 
 
+def _occurrences(text: str, phrase: str) -> Iterator[int]:
+    position = text.find(phrase)
+    while position != -1:
+        yield position
+        position = text.find(phrase, position + 1)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class RemedyResolver(GraphComponent):
     """Maps remedy entities with a non-canonical value to the canonical one, or drops them."""
@@ -57,8 +64,13 @@ class RemedyResolver(GraphComponent):
     ) -> None:
         self._model_storage = model_storage
         self._resource = resource
-        self.lexicon: Dict[str, str] = lexicon or {}
-        self.canonical = set(self.lexicon.values())
+        self._use_lexicon(lexicon or {})
+
+    def _use_lexicon(self, lexicon: Dict[str, str]) -> None:
+        self.lexicon = lexicon
+        self.canonical = set(lexicon.values())
+        # Longest first, sorted once here rather than for every message.
+        self._phrases = sorted((p for p in lexicon if len(p) >= 2), key=len, reverse=True)
 
     @classmethod
     def create(
@@ -86,7 +98,7 @@ class RemedyResolver(GraphComponent):
                 lexicon[phrase.lower()] = value
         for value in canonical:
             lexicon.setdefault(value, value)
-        self.lexicon, self.canonical = lexicon, canonical
+        self._use_lexicon(lexicon)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / _LEXICON_FILE).write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
         return self._resource
@@ -112,12 +124,10 @@ class RemedyResolver(GraphComponent):
         lowered = text.lower()
         best: Optional[tuple[str, int, int]] = None
         for phrase, value in self.lexicon.items():
-            position = lowered.find(phrase)
-            while position != -1:
+            for position in _occurrences(lowered, phrase):
                 overlaps = position < end and position + len(phrase) > start
                 if overlaps and (best is None or len(phrase) > best[2] - best[1]):
                     best = (value, position, position + len(phrase))
-                position = lowered.find(phrase, position + 1)
         return best
 
     def requested(self, text: str) -> List[Dict[Text, Any]]:
@@ -125,11 +135,9 @@ class RemedyResolver(GraphComponent):
         lowered = text.lower()
         taken = [False] * len(lowered)
         found: List[Dict[Text, Any]] = []
-        for phrase in sorted(self.lexicon, key=len, reverse=True):
-            if len(phrase) < 2:
-                continue
-            for match in re.finditer(re.escape(phrase), lowered):
-                start, end = match.start(), match.end()
+        for phrase in self._phrases:
+            for start in _occurrences(lowered, phrase):
+                end = start + len(phrase)
                 if any(taken[start:end]):
                     continue
                 before, after = lowered[max(0, start - 4) : start], lowered[end : end + 4]
