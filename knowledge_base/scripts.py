@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from knowledge_base.labels import all_labels
 from knowledge_base.textnorm import canonical_order_id, normalize
 
 PLACEHOLDERS = ("order_id", "remedy", "deadline", "agent_name", "product", "ticket_id")
@@ -26,19 +27,8 @@ FALLBACKS = {
     "product": "您购买的商品",
     "ticket_id": "您的工单",
 }
-# Taxonomy remedy names (taxonomy.yaml `remedies`) as they read inside a sentence.
-REMEDY_LABELS = {
-    "refund_only": "仅退款",
-    "return_refund": "退货退款",
-    "partial_refund": "部分退款",
-    "exchange": "换货",
-    "reship": "补发",
-    "repair": "维修",
-    "compensation": "优惠券或积分补偿",
-    "apology": "道歉和改进说明",
-    "expedite": "加急处理",
-    "investigate": "调查处理",
-}
+# Taxonomy remedy names as they read inside a sentence (labels.yaml `remedy_in_sentence`).
+REMEDY_LABELS = all_labels()["remedy_in_sentence"]
 MAX_VALUE_CHARS = {"agent_name": 20, "product": 40, "remedy": 30, "deadline": 30}
 SHOPPER_TIMEZONE = timezone(timedelta(hours=8), "Asia/Shanghai")
 

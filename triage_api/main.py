@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
 from knowledge_base.retrieval.settings import RetrievalSettings, get_retrieval_settings
@@ -17,11 +18,17 @@ from triage_api import health
 from triage_api.analytics import routes as analytics_routes
 from triage_api.analytics.keys import AnalyticsKeys
 from triage_api.analytics.service import AnalyticsRecorder, AnalyticsService
+from triage_api.console import routes as console_routes
+from triage_api.conversations import routes as conversation_routes
+from triage_api.conversations.service import Conversations
 from triage_api.core.errors import BodySizeLimit, install_error_handlers
 from triage_api.core.logging import configure_logging
 from triage_api.core.redis import connect
 from triage_api.core.security import TokenRegistry
 from triage_api.core.settings import Settings, get_settings
+from triage_api.flows.hub import PushHub
+from triage_api.flows.inbox import HandoffInbox
+from triage_api.flows.relay import Relay
 from triage_api.kb import routes as kb_routes
 from triage_api.kb.service import KnowledgeBase
 from triage_api.lifecycle import routes as lifecycle_routes
@@ -53,7 +60,11 @@ def create_app(
         redis = connect(settings.redis_url, settings.redis_max_connections)
         app.state.redis = redis
         install_services(app, settings, policy, redis)
-        tasks: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(app.state.push_hub.run(), name="push-hub"),
+            asyncio.create_task(app.state.relay.run(), name="relay"),
+            asyncio.create_task(app.state.inbox.run(), name="handoff-inbox"),
+        ]
         if settings.sla_check_interval > 0:
             tasks.append(asyncio.create_task(app.state.sla_monitor.run(), name="sla-monitor"))
         app.state.knowledge_base = None
@@ -90,6 +101,9 @@ def create_app(
     app.include_router(analytics_routes.router)
     app.include_router(sla_routes.router)
     app.include_router(kb_routes.router)
+    app.include_router(conversation_routes.router)
+    app.include_router(console_routes.router)
+    app.mount("/static", StaticFiles(directory=console_routes.STATIC_DIR), name="static")
     return app
 
 
@@ -101,7 +115,12 @@ def install_services(app: FastAPI, settings: Settings, policy: TriagePolicy, red
     recorder = AnalyticsRecorder(analytics_keys, timezone)
     store = TicketStore(redis, keys, policy, recorder)
     app.state.tickets = store
-    app.state.lifecycle = Lifecycle(store, policy, recorder)
+    lifecycle = Lifecycle(store, policy, recorder)
+    app.state.lifecycle = lifecycle
+    app.state.conversations = Conversations(redis, keys, store, lifecycle, settings.relay_quiet_seconds)
+    app.state.push_hub = PushHub(redis, keys)
+    app.state.relay = Relay(redis, keys, store)
+    app.state.inbox = HandoffInbox(store, keys)
     app.state.queues = Queues(redis, keys, store, recorder, app.state.tokens, settings.agent_capacity)
     app.state.shopper = ShopperLookup(
         redis,

@@ -154,13 +154,40 @@ def test_csat_outside_one_to_five_is_refused(desk: TestClient, csat: Any) -> Non
 def test_a_reopened_ticket_waits_in_its_queue_again_with_a_new_deadline(desk: TestClient) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    post(desk, ticket, "revisit", {"csat": 1, "comment": "券根本用不了"}, BOT)
+    post(desk, ticket, "revisit", {"csat": 4, "comment": "还行"}, BOT)
     reopened = post(desk, ticket, "reopen", {"reason": "券仍然无法使用"}, BOT).json()
     assert (reopened["status"], reopened["assignee"], reopened["reopens"]) == ("reopened", None, 1)
     assert reopened["sla"]["resolution_due"] > ticket["sla"]["resolution_due"]
     assert claim(desk, "general")["ticket"]["id"] == ticket["id"]
     # the conversation's ticket is open again: a handoff returns it rather than a new one
     assert desk.post("/api/v1/handoffs", json=handoff(), headers=BOT).json()["id"] == ticket["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [({"csat": 1, "comment": "券根本用不了"}, "满意度 1 分"), ({"csat": 4, "solved": False}, "问题没解决")],
+)
+def test_a_low_rating_or_not_solved_reopens_the_ticket_to_the_same_team(
+    desk: TestClient, body: dict[str, Any], why: str
+) -> None:
+    ticket = assigned_ticket(desk)
+    post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
+    reopened = post(desk, ticket, "revisit", body, BOT).json()
+    assert (reopened["status"], reopened["queue"], reopened["revisit"]["csat"]) == (
+        "reopened",
+        ticket["queue"],
+        body["csat"],
+    )
+    trail = desk.get(f"/api/v1/tickets/{ticket['id']}/audit", headers=AGENT).json()["entries"]
+    assert why in trail[-1]["reason"]
+    assert claim(desk, ticket["queue"])["ticket"]["id"] == ticket["id"]
+
+
+@pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
+def test_only_the_shoppers_channel_records_a_rating(desk: TestClient, who: dict[str, str]) -> None:
+    ticket = assigned_ticket(desk)
+    post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
+    assert post(desk, ticket, "revisit", {"csat": 5}, who).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -175,7 +202,7 @@ def test_actions_out_of_turn_are_refused_with_409(
     desk: TestClient, action: str, body: dict[str, Any]
 ) -> None:
     ticket = open_ticket(desk)  # new: not yet claimed, let alone resolved
-    response = post(desk, ticket, action, body, SUPERVISOR)
+    response = post(desk, ticket, action, body, BOT if action == "revisit" else SUPERVISOR)
     assert (response.status_code, response.json()["error"]["code"]) == (409, "invalid_transition")
 
 

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEVELOPMENT_CHAT_SECRET = "development-chat-secret-not-for-production"
 
 
 class Environment(str, Enum):
@@ -71,6 +72,20 @@ class Settings(BaseSettings):
         False,
         description="take the client address from X-Forwarded-For (only behind a trusted reverse proxy)",
     )
+    chat_secret: str = Field(
+        DEVELOPMENT_CHAT_SECRET,
+        min_length=16,
+        description="HMAC secret of shoppers' push-stream tokens (the shop's front end mints them with it)",
+    )
+    chat_bot_url: str = Field(
+        "http://127.0.0.1:5005/webhooks/rest/webhook",
+        description="the Rasa REST webhook the shopper chat page posts to",
+    )
+    relay_quiet_seconds: float = Field(
+        90.0,
+        ge=0,
+        description="a shopper writing again within this many seconds is not acknowledged again",
+    )
     analytics_timezone: str = Field(
         "Asia/Shanghai", description="time zone whose calendar days the review analytics count in"
     )
@@ -97,6 +112,8 @@ class Settings(BaseSettings):
     def _production_needs_secrets(self) -> Settings:
         if self.env is Environment.production and not self.agent_tokens.strip():
             raise ValueError("TRIAGE_AGENT_TOKENS is empty: refusing to start in production without secrets")
+        if self.env is Environment.production and self.chat_secret == DEVELOPMENT_CHAT_SECRET:
+            raise ValueError("TRIAGE_CHAT_SECRET is the development one: refusing to start in production")
         return self
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from triage_api.core.security import Principal, Role, require_roles
 from triage_api.lifecycle.schemas import (
@@ -13,6 +14,7 @@ from triage_api.lifecycle.schemas import (
     ReplyRequest,
     ResolveRequest,
     RevisitRequest,
+    ShopperFacts,
     ShopperMessage,
     StatusChange,
 )
@@ -24,7 +26,8 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["lifecycle"])
 
 _desk = require_roles(Role.agent, Role.supervisor)
 _shopper_channel = require_roles(Role.bot)
-# A revisit or a reopen may come from the bot (the shopper answers it) or from a person.
+# Only the shopper's channel records a rating; a reopen may come from it or from a person.
+_rating_channel = require_roles(Role.bot)
 _follow_up = require_roles(Role.bot, Role.agent, Role.supervisor)
 
 
@@ -63,6 +66,23 @@ async def shopper_message(
     return await service.shopper_message(ticket_id, who, body)
 
 
+class FactsFilled(BaseModel):
+    ticket_id: str
+    filled: list[str] = Field(description="the ticket fields the facts filled (empty ones only)")
+
+
+@router.post("/{ticket_id}/facts", response_model=FactsFilled)
+async def add_facts(
+    ticket_id: TicketId,
+    body: ShopperFacts,
+    who: Annotated[Principal, Depends(_shopper_channel)],
+    service: Service,
+) -> FactsFilled:
+    """Facts the shopper's channel found in a message after the handoff fill the ticket's empty
+    order number, remedy and product; a value already there stays."""
+    return FactsFilled(ticket_id=ticket_id, filled=await service.add_facts(ticket_id, who, body))
+
+
 @router.post("/{ticket_id}/status", response_model=Ticket)
 async def set_status(
     ticket_id: TicketId, body: StatusChange, who: Annotated[Principal, Depends(_desk)], service: Service
@@ -83,10 +103,11 @@ async def resolve(
 async def revisit(
     ticket_id: TicketId,
     body: RevisitRequest,
-    who: Annotated[Principal, Depends(_follow_up)],
+    who: Annotated[Principal, Depends(_rating_channel)],
     service: Service,
 ) -> Ticket:
-    """The revisit (回访) with the shopper's CSAT closes the ticket."""
+    """The revisit (回访) with the shopper's CSAT closes the ticket; only the shopper's channel
+    (role bot) records it. A rating of 2 or less, or `solved: false`, reopens it to its team."""
     return await service.revisit(ticket_id, who, body)
 
 

@@ -16,6 +16,7 @@ from triage_api.lifecycle.schemas import (
     ReplyRequest,
     ResolveRequest,
     RevisitRequest,
+    ShopperFacts,
     ShopperMessage,
     StatusChange,
 )
@@ -44,6 +45,10 @@ _OWN_ENDPOINT = {
     TicketStatus.closed: "POST /tickets/{id}/revisit",
     TicketStatus.reopened: "POST /tickets/{id}/reopen",
 }
+
+
+# A revisit at or below this satisfaction reopens the ticket to its team.
+LOW_CSAT = 2
 
 
 class NotYourTicket(DomainError):
@@ -118,7 +123,14 @@ class Lifecycle:
                 update={"status": status, "updated_at": at}
             )
             tx.save(state)
-            tx.audit(at, principal.name, "replied", text=excerpt(request.text), first_response=first)
+            tx.audit(
+                at,
+                principal.name,
+                "replied",
+                event={"text": request.text, "await_customer": "1" if request.await_customer else ""},
+                text=excerpt(request.text),
+                first_response=first,
+            )
 
         return await self._change_and_read(ticket_id, decide)
 
@@ -134,10 +146,54 @@ class Lifecycle:
             tx.append_turn(Turn(role=TurnRole.user, text=request.text, ts=request.ts or at))
             # The shopper answered what the agent asked: the agent's turn again.
             status = TicketStatus.assigned if state.status is TicketStatus.waiting_customer else state.status
-            tx.save(state.model_copy(update={"status": status, "updated_at": at}))
-            tx.audit(at, principal.name, "shopper_message", text=excerpt(request.text))
+            filled = self._fill_facts(tx, state, request.facts)
+            tx.save(state.model_copy(update={"status": status, "updated_at": at, **filled}))
+            tx.audit(
+                at,
+                principal.name,
+                "shopper_message",
+                event={"filled": ",".join(filled)},
+                text=excerpt(request.text),
+                filled=sorted(filled) or None,
+            )
 
         return await self._change_and_read(ticket_id, decide)
+
+    async def add_facts(
+        self, ticket_id: str, principal: Principal, facts: ShopperFacts, now: datetime | None = None
+    ) -> list[str]:
+        """Fills the ticket's empty order, remedy and product from what the shopper wrote after
+        the handoff; returns the names of the fields filled."""
+        at = now or utcnow()
+
+        async def decide(tx: TicketTransaction) -> list[str]:
+            if tx.state.status is TicketStatus.closed:
+                return []
+            filled = self._fill_facts(tx, tx.state, facts)
+            if filled:
+                tx.save(tx.state.model_copy(update={"updated_at": at, **filled}))
+                names = ",".join(sorted(filled))
+                tx.audit(at, principal.name, "facts_filled", event={"filled": names}, filled=names)
+            return sorted(filled)
+
+        return await self.store.change(ticket_id, decide)
+
+    @staticmethod
+    def _fill_facts(
+        tx: TicketTransaction, state: TicketState, facts: ShopperFacts | None
+    ) -> dict[str, object]:
+        """Facts from the shopper's message for the ticket's empty fields; a given one stays."""
+        if facts is None:
+            return {}
+        filled: dict[str, object] = {}
+        if facts.order_id and not state.order_id:
+            filled["order_id"] = facts.order_id
+            tx.index_order(facts.order_id)
+        if facts.remedy and state.remedy is None:
+            filled["remedy"] = facts.remedy
+        if facts.product and not state.product:
+            filled["product"] = facts.product.strip()[:200]
+        return filled
 
     async def set_status(
         self, ticket_id: str, principal: Principal, request: StatusChange, now: datetime | None = None
@@ -225,12 +281,36 @@ class Lifecycle:
             tx.save(
                 state.model_copy(update={"status": TicketStatus.closed, "revisit": revisit, "updated_at": at})
             )
-            tx.audit(at, principal.name, "revisited", csat=request.csat, text=excerpt(request.comment))
+            tx.audit(
+                at,
+                principal.name,
+                "revisited",
+                event={
+                    "csat": str(request.csat),
+                    "solved": "" if request.solved is None else str(request.solved),
+                },
+                csat=request.csat,
+                text=excerpt(request.comment),
+            )
 
-        return await self._change_and_read(ticket_id, decide)
+        ticket = await self._change_and_read(ticket_id, decide)
+        if request.solved is False or request.csat <= LOW_CSAT:
+            # Not satisfied: the revisit is recorded, and the case goes back to the same team.
+            reason = "回访：" + ("问题没解决" if request.solved is False else f"满意度 {request.csat} 分")
+            if request.comment:
+                reason += f"，{request.comment}"
+            ticket = await self.reopen(
+                ticket_id, principal, ReopenRequest(reason=reason[:500]), now=at, after_revisit=True
+            )
+        return ticket
 
     async def reopen(
-        self, ticket_id: str, principal: Principal, request: ReopenRequest, now: datetime | None = None
+        self,
+        ticket_id: str,
+        principal: Principal,
+        request: ReopenRequest,
+        now: datetime | None = None,
+        after_revisit: bool = False,
     ) -> Ticket:
         at = now or utcnow()
 
@@ -262,6 +342,13 @@ class Lifecycle:
             tx.reopen_conversation()
             tx.stats(self.recorder.reopened(before))
             tx.save(after)
-            tx.audit(at, principal.name, "reopened", reason=excerpt(request.reason), queue=before.queue.value)
+            tx.audit(
+                at,
+                principal.name,
+                "reopened",
+                event={"after_revisit": "1" if after_revisit else ""},
+                reason=excerpt(request.reason),
+                queue=before.queue.value,
+            )
 
         return await self._change_and_read(ticket_id, decide)

@@ -29,19 +29,19 @@ from triage_api.tickets.service import TicketStore, TicketTransaction, audit_lin
 CLAIM_CANDIDATES = 32
 _CLAIM_ATTEMPTS = 20
 
-# KEYS: queue, the agent's open set, then per candidate its state hash and audit list.
-# ARGV: agent, capacity, updated_at, audit entry, candidate ids (in queue order).
+# KEYS: queue, the agent's open set, the event stream, then per candidate its state hash and audit
+# list. ARGV: agent, capacity, updated_at, audit entry, queue name, candidate ids (in queue order).
 # Returns {1, id} claimed, {0} queue empty, {-1} agent at capacity, {2} head not a candidate.
 _CLAIM = """
 if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return {-1} end
 local slot = {}
-for i = 5, #ARGV do slot[ARGV[i]] = i - 4 end
+for i = 6, #ARGV do slot[ARGV[i]] = i - 5 end
 while true do
   local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
   if not head then return {0} end
   local n = slot[head]
   if not n then return {2} end
-  local state, audit = KEYS[1 + 2 * n], KEYS[2 + 2 * n]
+  local state, audit = KEYS[2 + 2 * n], KEYS[3 + 2 * n]
   redis.call('ZREM', KEYS[1], head)
   local status = redis.call('HGET', state, 'status')
   -- no status: a ticket stored before the state hash existed, waiting as its JSON says
@@ -49,6 +49,8 @@ while true do
     redis.call('HSET', state, 'status', 'assigned', 'assignee', ARGV[1], 'updated_at', ARGV[3])
     redis.call('SADD', KEYS[2], head)
     redis.call('RPUSH', audit, ARGV[4])
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'action', 'claimed', 'ticket_id', head,
+      'queue', ARGV[5], 'status', 'assigned', 'actor', ARGV[1], 'ts', ARGV[3])
     return {1, head}
   end
   -- a stale entry (the ticket moved on): dropped, and the next head is tried
@@ -113,11 +115,12 @@ class Queues:
             candidates = [str(c) for c in await self.redis.zrange(queue_key, 0, CLAIM_CANDIDATES - 1)]
             if not candidates:
                 return None
-            keys = [queue_key, held_key]
+            keys = [queue_key, held_key, self.keys.events()]
             for ticket_id in candidates:
                 keys += [self.keys.state(ticket_id), self.keys.audit(ticket_id)]
             outcome = await self._claim(
-                keys=keys, args=[principal.name, self.capacity, at.isoformat(), audit, *candidates]
+                keys=keys,
+                args=[principal.name, self.capacity, at.isoformat(), audit, queue.value, *candidates],
             )
             code = int(outcome[0])
             if code == 1:

@@ -7,16 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge_base.labels import label
 from triage_api.tickets.schemas import OPEN_STATUSES, Ticket, TicketStatus
-
-STATUS_TEXT = {
-    TicketStatus.new: "已受理，正在排队等待客服处理",
-    TicketStatus.assigned: "客服正在处理",
-    TicketStatus.waiting_customer: "等待您的回复",
-    TicketStatus.resolved: "已处理完成，稍后会有回访",
-    TicketStatus.closed: "已完结",
-    TicketStatus.reopened: "已重新受理，正在排队等待客服处理",
-}
 
 
 class NextDeadline(BaseModel):
@@ -43,7 +35,7 @@ class ShopperStatus(BaseModel):
         return cls(
             ticket_id=ticket.id,
             status=ticket.status,
-            status_text=STATUS_TEXT[ticket.status],
+            status_text=label("shopper_status", ticket.status.value),
             updated_at=ticket.updated_at,
             next_deadline=deadline,
         )

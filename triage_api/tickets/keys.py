@@ -73,3 +73,26 @@ class TicketKeys:
     def audit(self, ticket_id: str) -> str:
         """List of who did what when (JSON entries, personal data masked)."""
         return f"{self.prefix}:audit:{ticket_id}"
+
+    def handoff(self, handoff_key: str) -> str:
+        """Id of the ticket a handoff with this idempotency key created (delivery exactly once)."""
+        return f"{self.prefix}:handoff:{handoff_key}"
+
+    def inbox(self) -> str:
+        """Stream of handoffs the action server stored while the API was unreachable (contract
+        with the action server: one field `handoff`, the JSON body of POST /api/v1/handoffs)."""
+        return f"{self.prefix}:inbox:handoffs"
+
+    def events(self) -> str:
+        """Stream of every change of every ticket (flat fields: action, ticket_id, actor, ts …),
+        written in the same transaction as the change; feeds the relay and the console."""
+        return f"{self.prefix}:events"
+
+    def chat(self, conversation_id: str) -> str:
+        """Stream of what the system said to one shopper after the handoff (agents' replies,
+        progress notes, the rating prompt), replayed when the shopper's page reconnects."""
+        return f"{self.prefix}:chat:{conversation_id}"
+
+    def chat_feed(self) -> str:
+        """Stream of every chat message of every conversation, for the push hub of each process."""
+        return f"{self.prefix}:chatfeed"

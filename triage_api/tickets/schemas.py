@@ -138,6 +138,13 @@ class HandoffRequest(BaseModel):
     product: str | None = Field(default=None, max_length=200)
     host: str | None = Field(default=None, max_length=100)
     amount: str | None = Field(default=None, max_length=32)
+    handoff_key: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="idempotency key: a handoff delivered once under this key is never delivered again",
+    )
 
     @field_validator("order_id")
     @classmethod
@@ -244,6 +251,8 @@ class TicketState(BaseModel):
             "resolution_due",
             "first_responded_at",
             "stats_day",
+            "order_id",
+            "product",
         }
     )
 
@@ -266,6 +275,9 @@ class TicketState(BaseModel):
     first_contact: bool = False  # counted as resolved at first contact in the analytics
     handling_seconds: float | None = None  # created -> latest resolution
     stats_day: str  # the analytics day the ticket counts in: its creation day
+    # Facts the shopper gave after the handoff fill these when intake left them empty.
+    order_id: str | None = None
+    product: str | None = None
 
     @classmethod
     def initial(cls, ticket: Ticket, stats_day: str) -> TicketState:
@@ -282,6 +294,8 @@ class TicketState(BaseModel):
             first_responded_at=ticket.sla.first_responded_at,
             breached=list(ticket.sla.breached),
             stats_day=stats_day,
+            order_id=ticket.order_id,
+            product=ticket.product,
         )
 
     @classmethod
@@ -313,6 +327,8 @@ class TicketState(BaseModel):
                 "priority": self.priority,
                 "responsibility": self.responsibility,
                 "remedy": self.remedy,
+                "order_id": self.order_id or ticket.order_id,
+                "product": self.product or ticket.product,
                 "updated_at": self.updated_at,
                 "escalated": self.escalated,
                 "transfers": self.transfers,

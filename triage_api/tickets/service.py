@@ -42,16 +42,26 @@ T = TypeVar("T")
 
 _TICKET_ID = re.compile(r"^T\d{8}[0-9A-Z]{8}$")
 _CHANGE_ATTEMPTS = 8
+EVENTS_MAXLEN = 100_000  # the event stream keeps about this many changes
 
-# Creates the ticket, its state, indexes, queue entry, deadlines and the day's analytics counters
-# in one step, unless the conversation already has an open ticket: then nothing is written and
-# the existing id is returned (idempotent handoff).
+# Creates the ticket, its state, indexes, queue entry, deadlines, its `created` event and the day's
+# analytics counters in one step, unless the conversation already has an open ticket or a handoff
+# with the same idempotency key was delivered before: then nothing is written and the existing id
+# is returned (idempotent handoff, exactly once per key).
 _CREATE_TICKET = """
+if KEYS[15] ~= '' then
+  local delivered = redis.call('GET', KEYS[15])
+  if delivered then return {0, delivered} end
+end
 local existing = redis.call('GET', KEYS[1])
 if existing then
   return {0, existing}
 end
 local id = ARGV[1]
+if KEYS[15] ~= '' then redis.call('SET', KEYS[15], id, 'EX', 2592000) end
+redis.call('XADD', KEYS[16], 'MAXLEN', '~', 100000, '*', 'action', 'created', 'ticket_id', id,
+  'conversation_id', ARGV[11], 'queue', ARGV[12], 'status', 'new', 'actor', ARGV[13], 'ts', ARGV[14],
+  'via', ARGV[15])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[3], id)
@@ -62,8 +72,8 @@ if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[3], id) end
 redis.call('ZADD', KEYS[5], ARGV[3], id)
 redis.call('ZADD', KEYS[10], ARGV[6], id)
 redis.call('ZADD', KEYS[11], ARGV[7], id)
-local state_end = 10 + tonumber(ARGV[8])
-redis.call('HSET', KEYS[9], unpack(ARGV, 11, state_end))
+local state_end = 15 + tonumber(ARGV[8])
+redis.call('HSET', KEYS[9], unpack(ARGV, 16, state_end))
 if ARGV[9] ~= '' then redis.call('ZINCRBY', KEYS[13], 1, ARGV[9]) end
 if ARGV[10] ~= '' then redis.call('ZINCRBY', KEYS[14], 1, ARGV[10]) end
 for i = state_end + 1, #ARGV, 2 do
@@ -140,9 +150,26 @@ class TicketTransaction:
         mapping: dict[Any, str] = state.to_redis()
         self._writes.append(lambda p: p.hset(self.keys.state(self.ticket_id), mapping=mapping))
 
-    def audit(self, now: datetime, actor: str, action: str, **details: Any) -> None:
+    def audit(
+        self, now: datetime, actor: str, action: str, event: dict[str, str] | None = None, **details: Any
+    ) -> None:
+        """Records the change in the audit trail and publishes it on the event stream, together
+        with the change itself; `event` adds fields only the stream carries (a reply's full text)."""
         line = audit_line(now, actor, action, **details)
         self._writes.append(lambda p: p.rpush(self.keys.audit(self.ticket_id), line))
+        fields: dict[Any, Any] = {
+            "action": action,
+            "ticket_id": self.ticket_id,
+            "conversation_id": self.intake.conversation_id,
+            "queue": self.state.queue.value,
+            "status": self.state.status.value,
+            "actor": actor,
+            "ts": now.isoformat(),
+            **(event or {}),
+        }
+        self._writes.append(
+            lambda p: p.xadd(self.keys.events(), fields, maxlen=EVENTS_MAXLEN, approximate=True)
+        )
 
     def append_turn(self, turn: Turn) -> None:
         raw = turn.model_dump_json()
@@ -191,6 +218,11 @@ class TicketTransaction:
         await self.pipe.watch(key)
         if await self.pipe.get(key) == self.ticket_id:
             self._writes.append(lambda p: p.delete(key))
+
+    def index_order(self, order_id: str) -> None:
+        """The ticket counts among the order's tickets (an order number given after the handoff)."""
+        key, score = self.keys.by_order(order_id), self.intake.created_at.timestamp()
+        self._writes.append(lambda p: p.zadd(key, {self.ticket_id: score}))
 
     def stats(self, delta: StatsDelta) -> None:
         self._writes.append(lambda p: self.store.recorder.write(p, delta))
@@ -307,7 +339,17 @@ class TicketStore:
         on_order = int(counts[1]) if order_id else 0
         return on_order, by_customer
 
-    async def create_from_handoff(self, handoff: HandoffRequest, actor: str) -> HandoffResult:
+    async def create_from_handoff(
+        self, handoff: HandoffRequest, actor: str, via: str = "api"
+    ) -> HandoffResult:
+        """The conversation's open ticket, or a new one graded by the policy. `via` says how the
+        handoff came (`api`, or `inbox` when it was stored while the API was unreachable)."""
+        if handoff.handoff_key:
+            delivered = await self.redis.get(self.keys.handoff(handoff.handoff_key))
+            if delivered:
+                earlier = await self.get(str(delivered))
+                if earlier is not None:
+                    return HandoffResult(ticket=earlier, created=False)
         existing_id = await self.redis.get(self.keys.open_by_conversation(handoff.conversation_id))
         if existing_id:
             existing = await self.get(str(existing_id))
@@ -373,6 +415,8 @@ class TicketStore:
             self.keys.deadlines(Deadline.first_response),
             self.keys.deadlines(Deadline.resolution),
             *stats_keys,
+            self.keys.handoff(handoff.handoff_key) if handoff.handoff_key else "",
+            self.keys.events(),
         ]
         audit = audit_line(now, actor, "created", reason=handoff.reason, queue=ticket.queue.value)
         args: list[str | float] = [
@@ -385,6 +429,11 @@ class TicketStore:
             decision.resolution_due.timestamp(),
             len(state),
             *stats_args[:2],
+            ticket.conversation_id,
+            ticket.queue.value,
+            actor,
+            now.isoformat(),
+            via,
             *state,
             *stats_args[2:],
         ]

@@ -1,0 +1,156 @@
+"""The shopper's REST channel with one owner per conversation (the contract's
+`POST /webhooks/rest/webhook`, same body and answer as Rasa's `rest` channel).
+
+Before the bot sees a message, the triage API is asked whether a person holds the conversation.
+If one does, the message goes into the ticket's thread (with the order number, remedy and product
+the bot's NLU finds in it) and the bot stays silent but for a short acknowledgement; after the
+resolution a rating-like answer is the revisit. Otherwise the bot answers as usual. If the triage
+API cannot be reached, the bot answers (and a handoff it makes is stored durably).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from knowledge_base.labels import label, shopper_message
+
+log = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 128
+MAX_MESSAGE_CHARS = 4000
+_FACT_NAMES = {"order_id": "订单号", "remedy": "期望的处理方式", "product": "商品信息"}
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": "bad_request", "message": message}}, status=status)
+
+
+class TriageDesk:
+    """The few triage API calls of the channel, with the bot's token and a short timeout."""
+
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        return self._session
+
+    async def _post(self, path: str, body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        try:
+            async with self._client().post(self.url + path, json=body) as answer:
+                if answer.status >= 400:
+                    log.warning("triage API answered %s to %s", answer.status, path.split("/")[3])
+                    return None
+                return dict(await answer.json())
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            log.warning("triage API unreachable from the channel: %s", type(error).__name__)
+            return None
+
+    async def offer(self, sender: str, text: str) -> Optional[Dict[str, Any]]:
+        from urllib.parse import quote
+
+        return await self._post(f"/api/v1/conversations/{quote(sender, safe='')}/messages", {"text": text})
+
+    async def add_facts(self, ticket_id: str, facts: Dict[str, str]) -> List[str]:
+        found = await self._post(f"/api/v1/tickets/{ticket_id}/facts", facts)
+        return list((found or {}).get("filled") or [])
+
+
+def facts_in(parsed: Dict[str, Any]) -> Dict[str, str]:
+    """Order number, remedy and product the NLU found in a message (first of each)."""
+    facts: Dict[str, str] = {}
+    for entity in parsed.get("entities") or []:
+        name, value = entity.get("entity"), entity.get("value")
+        if name in _FACT_NAMES and isinstance(value, str) and value.strip() and name not in facts:
+            if name == "remedy" and not label("remedy", value, default=""):
+                continue
+            facts[name] = value.strip()[:200]
+    return facts
+
+
+class GatewayRestInput(InputChannel):
+    """Rasa's REST channel, with ownership: `channels.gateway.GatewayRestInput` in credentials.yml."""
+
+    def __init__(self, triage_url: Text, token: Text, timeout: float) -> None:
+        self.desk = TriageDesk(triage_url, token, timeout)
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"  # the contract's address: /webhooks/rest/webhook
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            triage_url=os.environ.get("TRIAGE_API_URL") or credentials.get("triage_url") or "http://127.0.0.1:8000",
+            token=os.environ.get("TRIAGE_BOT_TOKEN") or credentials.get("token") or "dev-bot-token",
+            timeout=float(os.environ.get("GATEWAY_TRIAGE_TIMEOUT") or credentials.get("timeout") or 3.0),
+        )
+
+    async def _relayed(self, request: Request, sender: str, text: str) -> Optional[List[Dict[str, Any]]]:
+        """The answer when a person holds the conversation (or it is the revisit), else None."""
+        result = await self.desk.offer(sender, text)
+        if not result or not result.get("handled"):
+            return None
+        reply = result.get("reply")
+        if result.get("relayed") and result.get("ticket_id"):
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is not None and agent.is_ready():
+                facts = facts_in(await agent.parse_message(text))
+                filled = await self.desk.add_facts(str(result["ticket_id"]), facts) if facts else []
+                if filled:
+                    names = "、".join(_FACT_NAMES[name] for name in filled if name in _FACT_NAMES)
+                    reply = shopper_message("relayed_facts", {"facts": names})
+        return [{"recipient_id": sender, "text": reply}] if reply else []
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("gateway_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises its own error type for malformed JSON
+                body = None
+            if not isinstance(body, dict):
+                return _error(400, "the body must be a JSON object with sender and message")
+            sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+                return _error(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+                return _error(400, f"message must be a string of at most {MAX_MESSAGE_CHARS} characters")
+            if metadata is not None and not isinstance(metadata, dict):
+                return _error(400, "metadata must be a JSON object")
+            if text.strip():
+                relayed = await self._relayed(request, sender, text)
+                if relayed is not None:
+                    return response.json(relayed)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                )
+            except Exception:
+                log.exception("the bot failed on a message")
+            return response.json(collector.messages)
+
+        return webhook

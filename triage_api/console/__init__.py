@@ -1,0 +1,1 @@
+"""The agent console and the shopper chat page: static pages served by the triage API."""

@@ -1,0 +1,111 @@
+"""The relay to the shopper (信息透明): ticket changes become messages in the shopper's chat.
+
+Reads the event stream as a consumer group, so with several API processes each change is told
+once; writes the message to the conversation's chat stream and the chat feed in one transaction
+with the acknowledgement of the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from redis.asyncio import Redis
+
+from knowledge_base.labels import label, shopper_message
+from triage_api.flows.consumer import StreamWorker
+from triage_api.tickets.keys import TicketKeys
+from triage_api.tickets.service import TicketStore
+
+log = logging.getLogger(__name__)
+
+CHAT_MAXLEN = 500  # messages kept per conversation for replay
+FEED_MAXLEN = 10_000
+CHAT_TTL_SECONDS = 30 * 24 * 3600
+GROUP = "relay"
+
+# The message goes to the conversation's stream (replay) and, with that entry's id as `chat_id`,
+# to the feed the push hubs read, in one step.
+_POST = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 4))
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'chat_id', id, unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return id
+"""
+
+
+def chat_messages(
+    event: dict[str, str], team: str, note: str | None, remedy: str | None
+) -> list[dict[str, str]]:
+    """What the shopper is told about one ticket event (internal notes and the shopper's own
+    messages say nothing)."""
+    action = event.get("action", "")
+    agent = event.get("actor", "")
+    values = {"agent": agent, "team": team, "ticket_id": event.get("ticket_id", "")}
+    if action == "replied":
+        return [{"kind": "message", "role": "agent", "author": agent, "text": event.get("text", "")}]
+    if action == "claimed":
+        return [progress(shopper_message("claimed", values))]
+    if action == "status_changed" and event.get("status") == "waiting_customer":
+        return [progress(shopper_message("waiting_customer", values))]
+    if action == "transferred":
+        return [progress(shopper_message("transferred", values))]
+    if action == "resolved":
+        resolved = shopper_message("resolved", {"remedy": label("remedy", remedy), "note": note})
+        return [
+            progress(resolved),
+            {"kind": "rating_prompt", "role": "bot", "text": shopper_message("rating_prompt")},
+        ]
+    # A revisit (and the reopen it causes) was answered by the shopper's channel in its reply.
+    if action == "reopened" and not event.get("after_revisit"):
+        return [progress(shopper_message("reopened", values))]
+    if action == "closed":
+        return [progress(shopper_message("closed", values))]
+    if action == "created" and event.get("via") == "inbox":
+        return [progress(shopper_message("delivered_later", values))]
+    return []
+
+
+def progress(text: str) -> dict[str, str]:
+    return {"kind": "progress", "role": "system", "text": text}
+
+
+class Relay:
+    """Turns ticket events into chat messages for the shopper's page and channel."""
+
+    def __init__(self, redis: Redis, keys: TicketKeys, store: TicketStore) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.store = store
+        self.worker = StreamWorker(redis, keys.events(), GROUP, self.handle)
+        self._post = redis.register_script(_POST)
+
+    async def handle(self, event_id: str, event: dict[str, str]) -> None:
+        ticket = await self.store.get(event.get("ticket_id", ""))
+        if ticket is None:
+            return
+        note = ticket.resolution.note if ticket.resolution else None
+        remedy = ticket.resolution.remedy.value if ticket.resolution else None
+        messages = chat_messages(
+            event, label("queue", event.get("queue") or ticket.queue.value), note, remedy
+        )
+        if not messages:
+            return
+        conversation = ticket.conversation_id
+        now = datetime.now(timezone.utc).isoformat()
+        for message in messages:
+            fields = {
+                **message,
+                "conversation_id": conversation,
+                "ticket_id": ticket.id,
+                "status": event.get("status") or ticket.status.value,
+                "ts": event.get("ts") or now,
+                "source": event_id,
+            }
+            args: list[str | int] = [CHAT_MAXLEN, FEED_MAXLEN, CHAT_TTL_SECONDS]
+            for name, value in fields.items():
+                args += [name, value]
+            await self._post(keys=[self.keys.chat(conversation), self.keys.chat_feed()], args=args)
+
+    async def run(self) -> None:
+        await self.worker.run()
