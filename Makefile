@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test setup train kb lint validate bench clean help
+.PHONY: run test setup train kb lint validate bench clean help browser
 
 help:
 	@echo "make run    - install if needed, train if stale, build the KB index, start the stack"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make validate - rasa data validate (responses uttered only by actions allowed)"
 	@echo "make bench  - benchmarks (see docs/performance.md)"
+	@echo "make browser - install Debian chromium + CJK fonts for the browser tests (root)"
 
 $(VENV)/.installed: requirements/app.in requirements/app.lock
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -32,6 +33,14 @@ $(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
 	touch $@
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
+
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here); the CJK fonts
+# make Chinese readable in the screenshots. Installed once, as root, when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 train: setup
 	$(PYTHON) -m devstack train
@@ -49,13 +58,14 @@ lint: $(VENV)/.installed
 validate: setup
 	$(PYTHON) -m devstack.validate_bot
 
-test: setup train kb lint validate
+test: setup train kb lint validate browser
 	$(PYTHON) -m pytest
 
 bench: setup train kb
 	$(PYTHON) bench/nlu.py
 	$(PYTHON) bench/retrieval.py
 	$(PYTHON) bench/triage_load.py
+	$(PYTHON) bench/relay.py
 
 clean:
 	rm -rf var/rasa var/kb-index var/log

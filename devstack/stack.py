@@ -107,10 +107,23 @@ class Stack:
                 "TRIAGE_PORT": str(self.settings.triage_port),
                 "TRIAGE_HOST": "127.0.0.1",
                 "TRIAGE_AGENT_TOKENS": self.tokens.registry_json(),
+                "TRIAGE_CHAT_BOT_URL": f"{self.rasa_url}/webhooks/rest/webhook",
                 "PYTHONPATH": str(REPO_ROOT),
             }
         )
         return env
+
+    def start_api(self) -> None:
+        """Starts the triage API (again, after `stop_service("triage-api")` in a fault test)."""
+        self.services = [s for s in self.services if s.name != "triage-api"]
+        self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
+
+    def stop_service(self, name: str) -> None:
+        """Stops one child (a fault test takes the API away mid-conversation)."""
+        for service in self.services:
+            if service.name == name and service.process.poll() is None:
+                os.killpg(service.process.pid, signal.SIGTERM)
+                service.process.wait(timeout=20)
 
     def start(self) -> None:
         settings = self.settings
@@ -118,7 +131,7 @@ class Stack:
         if settings.redis_url is None:
             redis = start_redis(settings.data_dir / "redis", settings.redis_port, self.log_dir / "redis.log")
             self.services.append(Service("redis", redis, self.log_dir / "redis.log"))
-        self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
+        self.start_api()
 
         env = rasa_env(settings)
         redis_address = urlparse(self.redis_url)
@@ -130,6 +143,7 @@ class Stack:
                 "TRACKER_REDIS_HOST": redis_address.hostname or "127.0.0.1",
                 "TRACKER_REDIS_PORT": str(redis_address.port or 6379),
                 "TRACKER_REDIS_DB": "1",
+                "ACTIONS_REDIS_URL": self.redis_url,
             }
         )
         rasa = str(settings.rasa_venv / "bin" / "rasa")
@@ -206,6 +220,8 @@ class Stack:
                 f"  Rasa server        {self.rasa_url}   (REST: {self.rasa_url}/webhooks/rest/webhook)",
                 f"  action server      {self.action_url}",
                 f"  triage API         {self.triage_url}   (OpenAPI: {self.triage_url}/docs)",
+                f"  agent console      {self.triage_url}/console   (sign in with the agent token below)",
+                f"  shopper chat       {self.triage_url}/chat   (a new conversation with the bot)",
                 f"  Redis              {self.redis_url}"
                 + ("   (embedded, AOF in var/redis)" if self.settings.redis_url is None else ""),
                 f"  logs               {self.log_dir}",
@@ -213,7 +229,10 @@ class Stack:
                 f"  development agent token:      {self.tokens.agent}",
                 f"  development supervisor token: {self.tokens.supervisor}",
                 "",
-                "Try:",
+                "Try the whole loop: open the shopper chat, tell the bot your problem, confirm;",
+                "then in the console claim the ticket, reply and resolve; rate it back in the chat.",
+                "",
+                "Or by hand:",
                 f"  curl -s {self.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\",
                 '    -d \'{"sender": "demo-1", '
                 '"message": "订单2025112312345678的快递一直没更新，我要退款"}\'',

@@ -1,4 +1,5 @@
-"""Session fixtures that start real services once: an embedded redis-server and the API."""
+"""Session fixtures that start real services once: an embedded redis-server, the API, and the whole
+stack (Redis, triage API, action server, Rasa) for the end-to-end and browser tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import redis as redis_sync
 from fastapi.testclient import TestClient
 
 from devstack.redis_server import start_redis
+from devstack.settings import StackSettings
+from devstack.stack import Stack
+from devstack.training import model_path
 from triage_api.core.settings import Settings
 from triage_api.main import create_app
 
@@ -65,3 +69,23 @@ def api_settings(redis_server: RedisServer) -> Settings:
 def api(api_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(api_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = StackSettings(
+        rasa_port=free_port(),
+        action_server_port=free_port(),
+        triage_port=free_port(),
+        redis_port=free_port(),
+        redis_url=None,
+        data_dir=tmp_path_factory.mktemp("stack"),
+    )
+    if not model_path(settings).exists():
+        pytest.fail("no trained Rasa model for the current bot and data: run `make train` first")
+    running = Stack(settings)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

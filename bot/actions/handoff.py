@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
@@ -12,9 +13,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import labels, triage_client
+from actions import labels, outbox, triage_client
 from actions.conversation import channel_of, customer_of, transcript_of
 from actions.forms import intake_reset
+from knowledge_base.labels import shopper_message
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ def handoff_payload(tracker: Tracker, reason: str, issue_type: Optional[str]) ->
         "product": tracker.get_slot("product"),
         "host": tracker.get_slot("host"),
         "amount": tracker.get_slot("amount"),
+        # One key per handoff: an attempt that timed out but arrived, and its stored copy, make
+        # one ticket.
+        "handoff_key": uuid.uuid4().hex,
     }
 
 
@@ -80,10 +85,15 @@ class ActionHandoff(Action):
         issue_type = tracker.get_slot("issue_type")
         if intent == "report_safety_hazard":
             issue_type = "safety_hazard"
+        payload = handoff_payload(tracker, reason, issue_type)
         try:
-            ticket = await triage_client.create_handoff(handoff_payload(tracker, reason, issue_type))
+            ticket = await triage_client.create_handoff(payload)
         except triage_client.TriageUnavailable as error:
             log.error("handoff failed for a conversation: %s", error)
+            if await outbox.store_handoff(payload):
+                # Stored durably: the API delivers it once it is back, and the shopper hears then.
+                dispatcher.utter_message(text=shopper_message("handoff_stored"))
+                return intake_reset()
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
         dispatcher.utter_message(text=handoff_message(ticket))

@@ -16,6 +16,8 @@ class ActionSettings(BaseSettings):
     http_attempts: int = Field(3, env="ACTIONS_HTTP_ATTEMPTS")
     default_channel: str = Field("app_chat", env="ACTIONS_DEFAULT_CHANNEL")
     issue_guess_confidence: float = Field(0.1, env="ACTIONS_ISSUE_GUESS_CONFIDENCE")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", env="ACTIONS_REDIS_URL")
+    handoff_inbox_stream: str = Field("triage:inbox:handoffs", env="ACTIONS_HANDOFF_INBOX")
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 4000
+MAX_BODY_BYTES = 256 * 1024
 _FACT_NAMES = {"order_id": "订单号", "remedy": "期望的处理方式", "product": "商品信息"}
 
 
@@ -97,7 +98,9 @@ class GatewayRestInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
         return cls(
-            triage_url=os.environ.get("TRIAGE_API_URL") or credentials.get("triage_url") or "http://127.0.0.1:8000",
+            triage_url=os.environ.get("TRIAGE_API_URL")
+            or credentials.get("triage_url")
+            or "http://127.0.0.1:8000",
             token=os.environ.get("TRIAGE_BOT_TOKEN") or credentials.get("token") or "dev-bot-token",
             timeout=float(os.environ.get("GATEWAY_TRIAGE_TIMEOUT") or credentials.get("timeout") or 3.0),
         )
@@ -127,6 +130,8 @@ class GatewayRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return _error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
             try:
                 body = request.json
             except Exception:  # sanic raises its own error type for malformed JSON
@@ -135,9 +140,12 @@ class GatewayRestInput(InputChannel):
                 return _error(400, "the body must be a JSON object with sender and message")
             sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-                return _error(400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
-            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
-                return _error(400, f"message must be a string of at most {MAX_MESSAGE_CHARS} characters")
+                return _error(
+                    400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+                )
+            if not isinstance(text, str):
+                return _error(400, "message must be a string")
+            text = text[:MAX_MESSAGE_CHARS]  # a pasted novel is cut, as the normaliser would
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "metadata must be a JSON object")
             if text.strip():

@@ -133,7 +133,10 @@ async def chat_events(
                 except TimeoutError:
                     yield ": ping\n\n"
                     continue
-                chat_id = fields.get("chat_id", "")
+                if "chat_id" not in fields:  # a change of the ticket: the page shows its new status
+                    yield sse("state", (await service.state(conversation_id)).model_dump(mode="json"))
+                    continue
+                chat_id = fields["chat_id"]
                 if _stream_id(chat_id) <= last:
                     continue
                 last = _stream_id(chat_id)

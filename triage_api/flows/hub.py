@@ -59,9 +59,9 @@ class PushHub:
             if stream == self.keys.events():
                 for queue in list(self._console):
                     self._offer(queue, entry)
-            else:
-                for queue in list(self._chat.get(fields.get("conversation_id", ""), ())):
-                    self._offer(queue, entry)
+            # Chat messages, and the changes of a conversation's ticket (its page shows the status).
+            for queue in list(self._chat.get(fields.get("conversation_id", ""), ())):
+                self._offer(queue, entry)
 
     async def _last_ids(self) -> dict[str, str]:
         ids = {}
