@@ -115,7 +115,12 @@ class Stack:
 
     def start_api(self) -> None:
         """Starts the triage API (again, after `stop_service("triage-api")` in a fault test)."""
-        self.services = [s for s in self.services if s.name != "triage-api"]
+        for old in [s for s in self.services if s.name == "triage-api"]:
+            if old.process.poll() is None:
+                raise RuntimeError("the triage API is running already")
+            if old.log_file is not None:
+                old.log_file.close()
+            self.services.remove(old)
         self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
 
     def stop_service(self, name: str) -> None:

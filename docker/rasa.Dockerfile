@@ -4,7 +4,7 @@ WORKDIR /app
 ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH=/app/bot:/app
 COPY requirements/rasa.in requirements/rasa.lock requirements/
 RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
-COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/
+COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
 COPY nlu_data/ nlu_data/
 COPY bot/ bot/
 WORKDIR /app/bot

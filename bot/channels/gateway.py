@@ -11,7 +11,6 @@ API cannot be reached, the bot answers (and a handoff it makes is stored durably
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
@@ -98,11 +97,9 @@ class GatewayRestInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
         return cls(
-            triage_url=os.environ.get("TRIAGE_API_URL")
-            or credentials.get("triage_url")
-            or "http://127.0.0.1:8000",
-            token=os.environ.get("TRIAGE_BOT_TOKEN") or credentials.get("token") or "dev-bot-token",
-            timeout=float(os.environ.get("GATEWAY_TRIAGE_TIMEOUT") or credentials.get("timeout") or 3.0),
+            triage_url=str(credentials.get("triage_url") or "http://127.0.0.1:8000"),
+            token=str(credentials.get("token") or "dev-bot-token"),
+            timeout=float(credentials.get("timeout") or 3.0),
         )
 
     async def _relayed(self, request: Request, sender: str, text: str) -> Optional[List[Dict[str, Any]]]:

@@ -50,9 +50,12 @@ def test_environment_names_are_ones_the_settings_read() -> None:
     api_names = env_names(Settings) | env_names(RetrievalSettings)
     assert set(SERVICES["triage-api"]["environment"]) <= api_names
     assert set(SERVICES["action-server"]["environment"]) <= action_server_env_names()
-    endpoints = (REPO_ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
+    rasa_files = "".join(
+        (REPO_ROOT / "bot" / name).read_text(encoding="utf-8")
+        for name in ("endpoints.yml", "credentials.yml")
+    )
     for name in SERVICES["rasa"]["environment"]:
-        assert "${" + name + "}" in endpoints
+        assert "${" + name + "}" in rasa_files
 
 
 def test_production_api_requires_configured_tokens() -> None:

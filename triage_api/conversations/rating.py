@@ -9,13 +9,15 @@ from knowledge_base.textnorm import normalize
 
 _DIGIT_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 # A digit alone or with its unit ("5", "4分", "给3星"); a Chinese numeral only with its unit, since
-# "一直…" or "两件…" start ordinary messages; never a number that goes on ("5分钟", "12315").
+# "一直…" or "两件…" start ordinary messages. What follows must end the score: the end, a space or
+# a punctuation mark, or the start of a comment ("很满意", "吧", "谢谢"), so "5点前…", "3周了",
+# "5折", "三星手机", "两星期", "一分钱" and "12315" are never scores.
+_AFTER_SCORE = r"(?=$|[\s，,。.!！~～、]|很|非常|满意|不满|谢|吧|好|不错|挺|还|一般|差|太)"
 _RATING = re.compile(
-    r"^\s*(?:打|给|评)?\s*(?:([1-5])(?!\s*分钟)\s*(?:分|星|颗星)?(?![0-9钟秒天小时个块元号月日件次])"
-    r"|([一二两三四五])\s*(?:分|星|颗星)(?!钟))"
+    r"^\s*(?:打|给|评)?\s*(?:([1-5])(?!\s*(?:分钟|[0-9点周斤份折天个块元号月日件次钟秒小]))\s*(?:分|星|颗星)?|([一二两三四五])\s*(?:分|星|颗星))" + _AFTER_SCORE
 )
 _STARS = re.compile(r"^\s*(⭐|★){1,5}")
-_UNSOLVED = re.compile(r"(没|未|还没|并没|没有)(解决|处理好|弄好|好)|不满意|问题还在|还是不行")
+_UNSOLVED = re.compile(r"(没|未|还没|并没|没有)(解决|处理好|弄好|搞定)|不满意|问题还在|还是不行")
 _SOLVED_WORDS = re.compile(r"^(很满意|非常满意|满意|挺满意|解决了|已解决|好评)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 ConversationId = Annotated[str, Path(min_length=1, max_length=128)]
 _channel = require_roles(Role.bot)
 HEARTBEAT_SECONDS = 15.0
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 def conversations(request: Request) -> Conversations:
@@ -115,15 +117,20 @@ async def chat_events(
     keys: TicketKeys = request.app.state.tickets.keys
     redis = request.app.state.redis
     resume = last_event_id or after
+    if resume and not _STREAM_ID.match(resume):
+        resume = None  # not an id this stream gave out: start like a new page
 
     async def stream() -> AsyncIterator[str]:
         with hub.conversation(conversation_id) as queue:
             state = await service.state(conversation_id)
             yield sse("state", state.model_dump(mode="json"))
             last = _stream_id(resume or "0-0")
-            for entry_id, fields in await redis.xrange(
-                keys.chat(conversation_id), min="-", max="+", count=500
-            ):
+            chat = keys.chat(conversation_id)
+            if resume:  # what came after the page's last event, oldest first
+                missed = await redis.xrange(chat, min=f"({resume}", max="+", count=500)
+            else:  # a new page: the latest messages
+                missed = list(reversed(await redis.xrevrange(chat, count=500)))
+            for entry_id, fields in missed:
                 if _stream_id(str(entry_id)) > last:
                     last = _stream_id(str(entry_id))
                     yield sse("message", dict(fields), str(entry_id))

@@ -27,7 +27,8 @@ def sign_conversation(secret: str, conversation_id: str) -> str:
 
 
 def token_matches(secret: str, conversation_id: str, token: str) -> bool:
-    return hmac.compare_digest(sign_conversation(secret, conversation_id), token or "")
+    presented = (token or "").encode("utf-8", "replace")
+    return hmac.compare_digest(sign_conversation(secret, conversation_id).encode(), presented)
 
 
 def new_conversation_id() -> str:
@@ -53,6 +54,13 @@ class Conversations:
         self.quiet_seconds = quiet_seconds
 
     async def latest_ticket(self, conversation_id: str) -> Ticket | None:
+        """The conversation's open ticket if it has one (a reopened older one counts), else its
+        newest."""
+        open_id = await self.redis.get(self.keys.open_by_conversation(conversation_id))
+        if open_id:
+            found = await self.store.get(str(open_id))
+            if found is not None:
+                return found
         ids = await self.redis.zrange(self.keys.by_conversation(conversation_id), -1, -1)
         return await self.store.get(str(ids[0])) if ids else None
 
@@ -70,12 +78,15 @@ class Conversations:
         )
 
     def _recently_acknowledged(self, ticket: Ticket, now: datetime) -> bool:
-        """The shopper wrote to the ticket moments ago and was told then: stay quiet now."""
+        """The shopper wrote to the ticket moments ago and was told then: stay quiet now. Only
+        turns after the handoff count (the shopper's last words to the bot were not relayed)."""
         last = ticket.transcript[-1] if ticket.transcript else None
         if last is None or last.role is not Role.user:
             return False
         at = _turn_time(last.ts)
-        return at is not None and (now - at).total_seconds() < self.quiet_seconds
+        if at is None or at <= ticket.created_at:
+            return False
+        return (now - at).total_seconds() < self.quiet_seconds
 
     async def relay(self, conversation_id: str, principal: Principal, text: str) -> RelayResult:
         ticket = await self.latest_ticket(conversation_id)

@@ -191,7 +191,7 @@ class Lifecycle:
             tx.index_order(facts.order_id)
         if facts.remedy and state.remedy is None:
             filled["remedy"] = facts.remedy
-        if facts.product and not state.product:
+        if facts.product and facts.product.strip() and not state.product:
             filled["product"] = facts.product.strip()[:200]
         return filled
 

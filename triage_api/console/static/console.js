@@ -40,6 +40,7 @@ function severityBadge(severity) {
 }
 
 function slaOf(ticket) {
+  if (["resolved", "closed"].includes(ticket.status)) return { due: null, kind: "" };
   const due = ticket.sla.first_responded_at ? ticket.sla.resolution_due : ticket.sla.first_response_due;
   const kind = ticket.sla.first_responded_at ? "解决" : "首次响应";
   return { due, kind };
@@ -150,7 +151,9 @@ function renderTicket(ticket) {
       summaryItem("责任方", label("responsibility", ticket.responsibility)),
       summaryItem("处理人", ticket.assignee),
       summaryItem("转交原因", label("handoff_reason", ticket.reason)),
-      summaryItem("重复投诉", ticket.repeat_complaint ? "是" : "否")),
+      summaryItem("重复投诉", ticket.repeat_complaint ? "是" : "否"),
+      ticket.resolution ? summaryItem("处理结果", `${label("remedy", ticket.resolution.remedy)}：${ticket.resolution.note}`) : null,
+      ticket.revisit ? summaryItem("回访评价", `${ticket.revisit.csat} 分${ticket.revisit.comment ? "，" + ticket.revisit.comment : ""}`) : null),
     el("details", { class: "explain", open: true }, el("summary", { text: `为什么是「${label("severity", ticket.severity)}」` }),
       el("ul", {}, ...ticket.explain.map((line) => el("li", { text: line })))),
     el("h3", { text: "对话记录" }),
@@ -268,6 +271,10 @@ function onTicketEvent(name, event) {
 
 function tickClocks() {
   for (const node of document.querySelectorAll(".clock[data-due]")) {
+    if (!node.dataset.due || node.dataset.due === "null") {
+      node.textContent = "";
+      continue;
+    }
     const { text, late, soon } = countdown(node.dataset.due);
     node.textContent = `${node.dataset.kind}${text}`;
     node.classList.toggle("late", late);
