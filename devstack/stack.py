@@ -128,7 +128,11 @@ class Stack:
         for service in self.services:
             if service.name == name and service.process.poll() is None:
                 os.killpg(service.process.pid, signal.SIGTERM)
-                service.process.wait(timeout=20)
+                try:
+                    service.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(service.process.pid, signal.SIGKILL)
+                    service.process.wait()
 
     def start(self) -> None:
         settings = self.settings

@@ -144,6 +144,9 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         access_log=True,
+        # Open push streams (shoppers' pages, consoles) never end by themselves: a stopping API
+        # gives them this long, then closes them; the pages reconnect to another process.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

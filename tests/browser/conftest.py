@@ -31,7 +31,9 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop while it is alive, and later tests call
+# asyncio.run(); it must be stopped before they start.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: run `make browser` (apt-get install chromium fonts-noto-cjk)")

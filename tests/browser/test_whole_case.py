@@ -24,8 +24,16 @@ def shopper_says(page: Page, text: str) -> None:
 
 
 def test_shopper_and_agent_close_a_case_together(browser: Browser, stack: Stack, artifacts: Path) -> None:
-    shopper = browser.new_context(viewport={"width": 480, "height": 860}, locale="zh-CN").new_page()
-    agent = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+    shopper_window = browser.new_context(viewport={"width": 480, "height": 860}, locale="zh-CN")
+    agent_window = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        walk_the_whole_case(shopper_window.new_page(), agent_window.new_page(), stack, artifacts)
+    finally:  # closing the pages closes their push streams
+        shopper_window.close()
+        agent_window.close()
+
+
+def walk_the_whole_case(shopper: Page, agent: Page, stack: Stack, artifacts: Path) -> None:
 
     # The shopper tells the bot the whole story at once and confirms the summary.
     shopper.goto(f"{stack.triage_url}/chat")

@@ -20,7 +20,9 @@ def test_after_the_handoff_the_shopper_talks_to_the_person_not_a_new_intake(stac
     handed = "".join(say(stack, sender, "转人工", channel="app_chat"))
     assert "工单号" in handed
     acknowledged = "".join(say(stack, sender, "人工客服什么时候来啊"))
-    assert acknowledged == shopper_message("relayed")
+    [ticket] = tickets_of(stack, sender)
+    told = {"ticket_id": ticket["id"], "status": "已受理，正在排队等待专人处理"}
+    assert acknowledged == shopper_message("relayed", told)
     facts = "".join(say(stack, sender, "我的杯子碎了，订单2025112312345678，我想换货"))
     assert "订单号" in facts and "订单编号" not in facts  # recorded, not asked again
     [ticket] = tickets_of(stack, sender)
@@ -49,7 +51,8 @@ def test_a_handoff_while_the_api_is_down_is_delivered_once_when_it_is_back(stack
         ("2025112312345678", "logistics_delay", "refund_only")
     ]
     # The conversation is the person's now: the shopper's next words go to that one ticket.
-    assert "".join(say(stack, sender, "人工客服呢")) == shopper_message("relayed")
+    told = {"ticket_id": tickets[0]["id"], "status": "已受理，正在排队等待专人处理"}
+    assert "".join(say(stack, sender, "人工客服呢")) == shopper_message("relayed", told)
     time.sleep(2)  # a second, late delivery of the stored handoff would show up by now
     assert len(tickets_of(stack, sender)) == 1
     status = httpx.get(f"{stack.triage_url}/health", timeout=5)

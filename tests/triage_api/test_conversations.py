@@ -125,8 +125,9 @@ def test_a_message_to_an_open_ticket_lands_at_the_end_of_its_thread(desk: TestCl
 
 
 def test_the_shopper_is_told_the_message_was_passed_on(desk: TestClient) -> None:
-    open_ticket(desk)
-    assert say(desk, "人呢？")["reply"] == shopper_message("relayed")
+    ticket = open_ticket(desk)
+    told = {"ticket_id": ticket["id"], "status": "已受理，正在排队等待专人处理"}
+    assert say(desk, "人呢？")["reply"] == shopper_message("relayed", told)
 
 
 def test_a_second_message_moments_later_is_not_acknowledged_again(
@@ -142,9 +143,10 @@ def test_a_second_message_moments_later_is_not_acknowledged_again(
 
 def test_without_a_quiet_period_every_message_is_acknowledged(make_api: Callable[..., TestClient]) -> None:
     api = make_api(relay_quiet_seconds=0)
-    open_ticket(api)
+    ticket = open_ticket(api)
     say(api, "人呢？")
-    assert say(api, "怎么还没人理我")["reply"] == shopper_message("relayed")
+    told = {"ticket_id": ticket["id"], "status": "已受理，正在排队等待专人处理"}
+    assert say(api, "怎么还没人理我")["reply"] == shopper_message("relayed", told)
 
 
 def test_the_shoppers_answer_gives_a_waiting_ticket_back_to_its_agent(desk: TestClient) -> None:
@@ -152,7 +154,7 @@ def test_the_shoppers_answer_gives_a_waiting_ticket_back_to_its_agent(desk: Test
     post(desk, ticket, "replies", {"text": "请发一下券的截图", "await_customer": True}, AGENT)
     answered = say(desk, "截图发你了")
     assert (answered["status"], view(desk, ticket)["status"]) == ("assigned", "assigned")
-    assert answered["reply"] == shopper_message("relayed_waiting")
+    assert answered["reply"] == shopper_message("relayed_waiting", {"ticket_id": ticket["id"]})
 
 
 def test_only_the_shoppers_channel_relays_messages(desk: TestClient) -> None:

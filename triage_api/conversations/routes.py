@@ -35,6 +35,10 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 ConversationId = Annotated[str, Path(min_length=1, max_length=128)]
 _channel = require_roles(Role.bot)
 HEARTBEAT_SECONDS = 15.0
+# Ticket changes after which a shopper's page shows a new status (replies and notes change none).
+_STATUS_CHANGES = frozenset(
+    {"created", "status_changed", "transferred", "resolved", "revisited", "reopened", "closed"}
+)
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
@@ -141,7 +145,8 @@ async def chat_events(
                     yield ": ping\n\n"
                     continue
                 if "chat_id" not in fields:  # a change of the ticket: the page shows its new status
-                    yield sse("state", (await service.state(conversation_id)).model_dump(mode="json"))
+                    if fields.get("action") in _STATUS_CHANGES:
+                        yield sse("state", (await service.state(conversation_id)).model_dump(mode="json"))
                     continue
                 chat_id = fields["chat_id"]
                 if _stream_id(chat_id) <= last:
@@ -149,7 +154,8 @@ async def chat_events(
                 last = _stream_id(chat_id)
                 message = {k: v for k, v in fields.items() if k not in ("chat_id",)}
                 yield sse("message", message, chat_id)
-                if message.get("status"):
+                if message.get("action") == "claimed":
+                    # a claim's event names no conversation: its progress note brings the new status
                     yield sse("state", (await service.state(conversation_id)).model_dump(mode="json"))
 
     return StreamingResponse(

@@ -104,7 +104,8 @@ class Conversations:
         reply = None
         if not quiet:
             waiting = ticket.status is TicketStatus.waiting_customer
-            reply = shopper_message("relayed_waiting" if waiting else "relayed")
+            told = {"ticket_id": ticket.id, "status": label("shopper_status", updated.status.value)}
+            reply = shopper_message("relayed_waiting" if waiting else "relayed", told)
         return RelayResult(
             handled=True, relayed=True, ticket_id=ticket.id, status=updated.status, reply=reply
         )

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         ge=0,
         description="a shopper writing again within this many seconds is not acknowledged again",
     )
+    shutdown_grace_seconds: int = Field(
+        5, ge=0, description="seconds a stopping API waits for open requests and push streams"
+    )
     analytics_timezone: str = Field(
         "Asia/Shanghai", description="time zone whose calendar days the review analytics count in"
     )

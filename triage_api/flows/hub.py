@@ -21,7 +21,7 @@ _SUBSCRIBER_BUFFER = 1000
 
 
 class PushHub:
-    def __init__(self, redis: Redis, keys: TicketKeys, block_ms: int = 5000) -> None:
+    def __init__(self, redis: Redis, keys: TicketKeys, block_ms: int = 2000) -> None:
         self.redis = redis
         self.keys = keys
         self.block_ms = block_ms
@@ -71,9 +71,14 @@ class PushHub:
         return ids
 
     async def run(self) -> None:
+        # Kept across Redis errors: after a reconnect the hub goes on from the last entry it saw,
+        # so nothing written meanwhile is skipped. Blocking reads stay well under the client's
+        # read timeout.
+        last: dict[str, str] | None = None
         while True:
             try:
-                last = await self._last_ids()
+                if last is None:
+                    last = await self._last_ids()
                 while not cancelled():
                     found = await self.redis.xread(last, block=self.block_ms, count=500)  # type: ignore[arg-type]
                     for name, rows in stream_entries(found):

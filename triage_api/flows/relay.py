@@ -81,24 +81,25 @@ class Relay:
         self._post = redis.register_script(_POST)
 
     async def handle(self, event_id: str, event: dict[str, str]) -> None:
-        ticket = await self.store.get(event.get("ticket_id", ""))
-        if ticket is None:
-            return
-        note = ticket.resolution.note if ticket.resolution else None
-        remedy = ticket.resolution.remedy.value if ticket.resolution else None
-        messages = chat_messages(
-            event, label("queue", event.get("queue") or ticket.queue.value), note, remedy
-        )
+        ticket_id, conversation = event.get("ticket_id", ""), event.get("conversation_id", "")
+        if not conversation:  # a claim, written by Lua, names only the ticket
+            ticket = await self.store.get(ticket_id)
+            if ticket is None:
+                return
+            conversation = ticket.conversation_id
+            event = {"queue": ticket.queue.value, "status": ticket.status.value, **event}
+        queue = event.get("queue", "")
+        messages = chat_messages(event, label("queue", queue), event.get("note"), event.get("remedy"))
         if not messages:
             return
-        conversation = ticket.conversation_id
         now = datetime.now(timezone.utc).isoformat()
         for message in messages:
             fields = {
                 **message,
                 "conversation_id": conversation,
-                "ticket_id": ticket.id,
-                "status": event.get("status") or ticket.status.value,
+                "action": event.get("action", ""),
+                "ticket_id": ticket_id,
+                "status": event.get("status", ""),
                 "ts": event.get("ts") or now,
                 "source": event_id,
             }

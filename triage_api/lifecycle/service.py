@@ -260,6 +260,7 @@ class Lifecycle:
                 at,
                 principal.name,
                 "resolved",
+                event={"remedy": request.remedy.value, "note": request.note},
                 remedy=request.remedy.value,
                 responsibility=responsibility.value,
                 text=excerpt(request.note),
