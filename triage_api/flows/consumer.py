@@ -47,6 +47,7 @@ class StreamWorker:
         start_at: str = "$",
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
+        order_by: str | None = None,
     ) -> None:
         self.redis = redis
         self.stream = stream
@@ -55,6 +56,7 @@ class StreamWorker:
         self.start_at = start_at
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        self.order_by = order_by  # a field whose entries must be handled in order (None: all)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
 
     async def ensure_group(self) -> None:
@@ -64,7 +66,7 @@ class StreamWorker:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    async def _handle_all(self, entries: list[Entry]) -> None:
+    async def _handle_in_order(self, entries: list[Entry]) -> None:
         for entry_id, fields in entries:
             try:
                 await self.handle(entry_id, fields)
@@ -72,6 +74,16 @@ class StreamWorker:
                 log.exception("%s: entry %s failed; it stays pending and is retried", self.group, entry_id)
                 continue
             await self.redis.xack(self.stream, self.group, entry_id)
+
+    async def _handle_all(self, entries: list[Entry]) -> None:
+        """Entries of one `order_by` value in stream order; different values side by side."""
+        if self.order_by is None:
+            await self._handle_in_order(entries)
+            return
+        lanes: dict[str, list[Entry]] = {}
+        for entry in entries:
+            lanes.setdefault(entry[1].get(self.order_by, ""), []).append(entry)
+        await asyncio.gather(*(self._handle_in_order(lane) for lane in lanes.values()))
 
     async def run_once(self, block_ms: int | None = None) -> int:
         """Handles this consumer's pending entries, others' stale ones, then new ones."""

@@ -77,7 +77,9 @@ class Relay:
         self.redis = redis
         self.keys = keys
         self.store = store
-        self.worker = StreamWorker(redis, keys.events(), GROUP, self.handle)
+        # One ticket's events in order (a reply never overtakes the claim before it); tickets side
+        # by side, so a burst of replies does not queue behind one another.
+        self.worker = StreamWorker(redis, keys.events(), GROUP, self.handle, order_by="ticket_id")
         self._post = redis.register_script(_POST)
 
     async def handle(self, event_id: str, event: dict[str, str]) -> None:
