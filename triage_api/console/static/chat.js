@@ -68,7 +68,7 @@ async function main() {
   await loadLabels();
   chat.session = await session();
   $("conversation").textContent = `会话 ${chat.session.conversation_id}`;
-  bubble("bot", "您好，我是售后小助手～遇到什么问题直接告诉我，比如“订单xxx的快递一直没更新，我要退款”。");
+  bubble("bot", label("shopper_message", "chat_welcome"));
   chat.stop = openEventStream(
     `/api/v1/chat/${encodeURIComponent(chat.session.conversation_id)}/events`,
     { "X-Chat-Token": chat.session.token },
