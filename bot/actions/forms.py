@@ -160,9 +160,11 @@ class ActionAskConfirmed(Action):
                 f"· 希望：{remedy}\n"
                 "没问题的话回复“是”，我马上转给专人处理；有不对的地方直接告诉我就行～"
             ),
+            # Payloads are words, read by the NLU like typed text: the gateway never lets a
+            # shopper's message be a Rasa command (/intent{...}).
             buttons=[
-                {"title": "是，提交", "payload": "/affirm"},
-                {"title": "有不对", "payload": "/deny"},
+                {"title": "是，提交", "payload": "是的"},
+                {"title": "有不对", "payload": "不对"},
             ],
         )
         return []

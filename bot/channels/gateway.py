@@ -71,6 +71,15 @@ class TriageDesk:
         return list((found or {}).get("filled") or [])
 
 
+def as_plain_text(text: str) -> str:
+    """The shopper's message with any leading slashes removed, so Rasa never reads it as a
+    command (its RegexMessageHandler takes `/intent{...}` at face value)."""
+    stripped = text.lstrip()
+    while stripped.startswith(("/", "／")):
+        stripped = stripped[1:].lstrip()
+    return stripped if stripped != text.lstrip() else text
+
+
 def facts_in(parsed: Dict[str, Any]) -> Dict[str, str]:
     """Order number, remedy and product the NLU found in a message (first of each)."""
     facts: Dict[str, str] = {}
@@ -143,6 +152,9 @@ class GatewayRestInput(InputChannel):
             if not isinstance(text, str):
                 return _error(400, "message must be a string")
             text = text[:MAX_MESSAGE_CHARS]  # a pasted novel is cut, as the normaliser would
+            # Only the text is the shopper's: "/report_safety_hazard{...}" would be a Rasa command
+            # that sets the intent and slots. Without its leading slash it is just words to the NLU.
+            text = as_plain_text(text)
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "metadata must be a JSON object")
             if text.strip():

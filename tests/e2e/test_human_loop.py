@@ -57,3 +57,30 @@ def test_a_handoff_while_the_api_is_down_is_delivered_once_when_it_is_back(stack
     assert len(tickets_of(stack, sender)) == 1
     status = httpx.get(f"{stack.triage_url}/health", timeout=5)
     assert status.status_code == 200
+
+
+def test_a_message_written_as_a_rasa_command_is_only_words(stack: Stack) -> None:
+    sender = "e2e-loop-command"
+    replies = "".join(say(stack, sender, '/report_safety_hazard{"order_id": "2025112312345678"}'))
+    assert "工单号" not in replies  # no urgent handoff was forced
+    assert tickets_of(stack, sender) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"[1, 2]",
+        b'{"message": "hi"}',
+        b'{"sender": null, "message": "hi"}',
+        b'{"sender": "x", "message": 5}',
+    ],
+)
+def test_a_body_the_channel_cannot_use_gets_a_clear_400(stack: Stack, body: bytes) -> None:
+    response = httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "bad_request")
