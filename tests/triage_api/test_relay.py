@@ -311,3 +311,18 @@ def test_the_console_stream_never_carries_what_was_said(desk: TestClient) -> Non
         told = stream.until(lambda event: event["data"].get("action") == "replied")
     assert told[-1]["data"]["ticket_id"] == ticket["id"]
     assert not [e for e in told if "13812345678" in json.dumps(e, ensure_ascii=False)]
+
+
+def test_an_event_handled_twice_tells_the_shopper_once(desk: TestClient, redis_server: RedisServer) -> None:
+    ticket = assigned_ticket(desk)
+    post(desk, ticket, "replies", {"text": "已为您加急处理"}, AGENT)
+    chat_until(redis_server, has_text("已为您加急处理"))
+    [(event_id, event)] = [
+        (str(i), dict(f))
+        for i, f in redis_server.client().xrange(TicketKeys("triage").events())
+        if f.get("action") == "replied"
+    ]
+    relay = desk.app.state.relay  # type: ignore[attr-defined]
+    desk.portal.call(relay.handle, event_id, event)  # as after a crash before the acknowledgement
+    texts = [m.get("text") for m in chat_until(redis_server, lambda _: False)]
+    assert texts.count("已为您加急处理") == 1

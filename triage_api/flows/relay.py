@@ -25,8 +25,10 @@ CHAT_TTL_SECONDS = 30 * 24 * 3600
 GROUP = "relay"
 
 # The message goes to the conversation's stream (replay) and, with that entry's id as `chat_id`,
-# to the feed the push hubs read, in one step.
+# to the feed the push hubs read, in one step, once: an event redelivered after a crash (handled,
+# not yet acknowledged) finds its messages marked as posted and posts nothing.
 _POST = """
+if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', 86400) then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 4))
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'chat_id', id, unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -95,7 +97,7 @@ class Relay:
         if not messages:
             return
         now = datetime.now(timezone.utc).isoformat()
-        for message in messages:
+        for index, message in enumerate(messages):
             fields = {
                 **message,
                 "conversation_id": conversation,
@@ -108,7 +110,8 @@ class Relay:
             args: list[str | int] = [CHAT_MAXLEN, FEED_MAXLEN, CHAT_TTL_SECONDS]
             for name, value in fields.items():
                 args += [name, value]
-            await self._post(keys=[self.keys.chat(conversation), self.keys.chat_feed()], args=args)
+            keys = [self.keys.chat(conversation), self.keys.chat_feed(), self.keys.relayed(event_id, index)]
+            await self._post(keys=keys, args=args)
 
     async def run(self) -> None:
         await self.worker.run()

@@ -96,3 +96,8 @@ class TicketKeys:
     def chat_feed(self) -> str:
         """Stream of every chat message of every conversation, for the push hub of each process."""
         return f"{self.prefix}:chatfeed"
+
+    def relayed(self, event_id: str, index: int) -> str:
+        """Marks the `index`-th chat message of an event as posted, so a redelivered event never
+        tells the shopper twice."""
+        return f"{self.prefix}:relayed:{event_id}:{index}"
