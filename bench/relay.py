@@ -36,7 +36,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,8 @@ from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from triage_load import agent_tokens, free_port, stop  # the sibling bench's process helpers
 
 from devstack.redis_server import start_redis, wait_for_port
 from triage_api.conversations.service import sign_conversation
@@ -279,20 +280,10 @@ def handoff_body(index: int) -> dict[str, Any]:
     }
 
 
-def agent_tokens(count: int) -> dict[str, str]:
-    return {f"bench-agent-{i:02d}": f"bench-agent-token-{i:02d}" for i in range(count)}
-
-
 def token_config(agents: dict[str, str]) -> str:
     entries = [{"name": "bench-bot", "role": "bot", "token_sha256": hash_token(BOT_TOKEN)}]
     entries += [{"name": name, "role": "agent", "token_sha256": hash_token(t)} for name, t in agents.items()]
     return json.dumps(entries)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_api(redis_port: int, port: int, agents: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -325,16 +316,6 @@ def start_api(redis_port: int, port: int, agents: dict[str, str], log: Path) -> 
         stop(process)
         raise
     return process
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
 
 
 async def concurrently(count: int, work: Callable[[int], Awaitable[None]]) -> None:

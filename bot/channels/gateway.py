@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import quote
 
 import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -62,8 +63,6 @@ class TriageDesk:
             return None
 
     async def offer(self, sender: str, text: str) -> Optional[Dict[str, Any]]:
-        from urllib.parse import quote
-
         return await self._post(f"/api/v1/conversations/{quote(sender, safe='')}/messages", {"text": text})
 
     async def add_facts(self, ticket_id: str, facts: Dict[str, str]) -> List[str]:

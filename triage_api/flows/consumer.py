@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -58,6 +59,8 @@ class StreamWorker:
         self.claim_idle_ms = claim_idle_ms
         self.order_by = order_by  # a field whose entries must be handled in order (None: all)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self._own_pending = True  # read this consumer's unacknowledged entries on the next pass
+        self._next_claim = 0.0  # monotonic time of the next look for a dead consumer's entries
 
     async def ensure_group(self) -> None:
         try:
@@ -72,6 +75,7 @@ class StreamWorker:
                 await self.handle(entry_id, fields)
             except Exception:
                 log.exception("%s: entry %s failed; it stays pending and is retried", self.group, entry_id)
+                self._own_pending = True
                 continue
             await self.redis.xack(self.stream, self.group, entry_id)
 
@@ -86,18 +90,23 @@ class StreamWorker:
         await asyncio.gather(*(self._handle_in_order(lane) for lane in lanes.values()))
 
     async def run_once(self, block_ms: int | None = None) -> int:
-        """Handles this consumer's pending entries, others' stale ones, then new ones."""
+        """Handles this consumer's pending entries (at start and after a failure), others' stale
+        ones (at most every half idle time), then new ones."""
         handled = 0
-        pending = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=100)
-        for _, entries in stream_entries(pending):
-            await self._handle_all(entries)
-            handled += len(entries)
-        claimed = await self.redis.xautoclaim(
-            self.stream, self.group, self.consumer, min_idle_time=self.claim_idle_ms, count=100
-        )
-        stale = stream_entries([("", claimed[1])])[0][1] if claimed else []
-        await self._handle_all(stale)
-        handled += len(stale)
+        if self._own_pending:
+            self._own_pending = False
+            pending = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=100)
+            for _, entries in stream_entries(pending):
+                await self._handle_all(entries)
+                handled += len(entries)
+        if time.monotonic() >= self._next_claim:
+            self._next_claim = time.monotonic() + self.claim_idle_ms / 2000
+            claimed = await self.redis.xautoclaim(
+                self.stream, self.group, self.consumer, min_idle_time=self.claim_idle_ms, count=100
+            )
+            stale = stream_entries([("", claimed[1])])[0][1] if claimed else []
+            await self._handle_all(stale)
+            handled += len(stale)
         fresh = await self.redis.xreadgroup(
             self.group,
             self.consumer,
@@ -123,4 +132,5 @@ class StreamWorker:
                 if cancelled():
                     raise asyncio.CancelledError from error  # redis-py turned our cancellation into an error
                 log.warning("%s worker: Redis unavailable (%s); retrying in 1 s", self.group, error)
+                self._own_pending = True  # an entry may have been handled but not acknowledged
                 await asyncio.sleep(1.0)
