@@ -37,12 +37,15 @@ from knowledge_base.retrieval.embedder import Embedder  # noqa: E402
 from knowledge_base.retrieval.settings import get_retrieval_settings  # noqa: E402
 from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize  # noqa: E402
 
-# Two held-out splits, never trained on. A was used for error analysis and tuning (ensemble
-# weight, C); B was written later by someone who had not seen the training data and was not
-# looked at while tuning, so B is the honest estimate.
+# Three held-out splits, never trained on. A was used for error analysis and tuning (ensemble
+# weight, C). B was written later by someone who had not seen the training data; its remedy
+# figure was measured twice, so B counts as looked at. C is sealed: written blind in the style of
+# real chats (greetings around the request, pasted order cards, long stories), committed before
+# the changes it measures, and never used for a decision.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
-    "B (untouched)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
+    "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
+    "C (sealed)": ROOT / "bench" / "data" / "nlu_holdout_c.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
