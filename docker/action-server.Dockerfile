@@ -5,9 +5,8 @@ ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app/bot:/app
 COPY requirements/rasa.in requirements/rasa.lock requirements/
 RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
 COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
-# The triage policy's signal reader and its data: the bot hands over on the same signals.
-COPY triage_api/__init__.py triage_api/
-COPY triage_api/triage/__init__.py triage_api/triage/signals.py triage_api/triage/policy.yaml triage_api/triage/
+# The urgency package the triage API reads too: the bot hands over on the same signals.
+COPY urgency/ urgency/
 COPY bot/actions/ bot/actions/
 WORKDIR /app/bot
 EXPOSE 5055

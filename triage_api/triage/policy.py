@@ -17,7 +17,7 @@ import yaml
 
 from knowledge_base.textnorm import normalize
 from triage_api.tickets.schemas import Channel, IssueType, Queue, Remedy, Responsibility, Severity
-from triage_api.triage.signals import CLAUSE_SPLIT, SignalHit, SignalReader, SignalReading
+from urgency import CLAUSE_SPLIT, SignalHit, SignalReader, SignalReading
 
 _SEVERITY_ORDER = {Severity.normal: 0, Severity.important: 1, Severity.urgent: 2}
 _BY_ORDER = {rank: severity for severity, rank in _SEVERITY_ORDER.items()}
@@ -93,7 +93,7 @@ class TriagePolicy:
         self.responsibility_by_issue_type = {
             IssueType(k): Responsibility(v) for k, v in raw["responsibility_by_issue_type"].items()
         }
-        self.signal_reader = SignalReader.from_policy(raw)
+        self.signal_reader = SignalReader.load()  # the urgency package: the bot reads the same
         self.signals = self.signal_reader.rules
         self.responsibility_rules = tuple(
             ResponsibilityRule(
@@ -176,9 +176,9 @@ class TriagePolicy:
         """Urgent signals meant by the shopper's turns; negated or figurative mentions are skipped."""
         return self.read_signals(texts).hits
 
-    def read_signals(self, texts: list[str]) -> SignalReading:
+    def read_signals(self, texts: list[str], issue_type: IssueType | None = None) -> SignalReading:
         """Signals still meant at the end of the shopper's turns, and those withdrawn."""
-        return self.signal_reader.read(texts)
+        return self.signal_reader.read(texts, issue_type.value if issue_type else None)
 
     def _responsibility(
         self, issue_type: IssueType, shopper_texts: list[str], explain: list[str]
@@ -240,7 +240,7 @@ class TriagePolicy:
         explain: list[str] = []
         severity = self.severity_by_issue_type[issue_type]
         explain.append(f"issue type {issue_type.value} starts at {severity.value}")
-        reading = self.read_signals(shopper_texts)
+        reading = self.read_signals(shopper_texts, issue_type)
         for hit in reading.hits:
             rule = next(r for r in self.signals if r.name == hit.signal)
             raises_to = Severity(rule.raises_to)

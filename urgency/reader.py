@@ -1,9 +1,9 @@
 """Urgent signals in what a shopper wrote: the one reader shared by the triage policy and the bot.
 
-Reads the `urgent_signals`, `negation_before` and `figurative` sections of policy.yaml. Only
-the standard library, PyYAML and the shared normaliser are imported, because the action server
-(Rasa's Python 3.10 environment) uses this module too, to hand a case over at once when a
-shopper threatens exposure or reports harm.
+Reads `signals.yaml` beside it (`urgent_signals`, `negation_before`, `figurative`). Only the
+standard library, PyYAML and the shared normaliser are imported, because the action server
+(Rasa's Python 3.10 environment) uses this package too, to hand a case over at once when a
+shopper reports harm, money still being taken or a threat of exposure.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import yaml
 from knowledge_base.textnorm import normalize
 
 CLAUSE_SPLIT = re.compile(r"[，,。.!！?？;；\n]+")
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policy.yaml"
+SIGNALS_PATH = Path(__file__).resolve().parent / "signals.yaml"
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class SignalRule:
     raises_to: str
     patterns: tuple[re.Pattern[str], ...]
     withdrawn_by: tuple[re.Pattern[str], ...] = ()
+    needs_context: tuple[re.Pattern[str], ...] = ()  # somewhere in the turns, or the rule stays silent
+    context_issue_types: frozenset[str] = frozenset()  # …unless the case is already one of these
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class SignalReader:
                 raises_to=str(rule["raises_to"]),
                 patterns=tuple(re.compile(p) for p in rule["patterns"]),
                 withdrawn_by=tuple(re.compile(p) for p in rule.get("withdrawn_by", [])),
+                needs_context=tuple(re.compile(p) for p in rule.get("needs_context", [])),
+                context_issue_types=frozenset(rule.get("context_issue_types", [])),
             )
             for name, rule in raw["urgent_signals"].items()
         )
@@ -78,28 +82,37 @@ class SignalReader:
         )
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_POLICY_PATH) -> SignalReader:
+    def load(cls, path: Path = SIGNALS_PATH) -> SignalReader:
         with path.open(encoding="utf-8") as handle:
             return cls.from_policy(yaml.safe_load(handle))
 
-    def read(self, texts: list[str]) -> SignalReading:
+    def read(self, texts: list[str], issue_type: str | None = None) -> SignalReading:
         """Reads the turns in order: a signal counts from its first meaningful mention until a
-        later clause withdraws it (卡已经冻结了), and counts again if re-raised."""
+        later clause withdraws it (卡已经冻结了), and counts again if re-raised. A rule that needs
+        context (money still being taken needs someone else taking it) counts only when the turns
+        give it or the case's `issue_type` is one of the rule's."""
         active: dict[str, SignalHit] = {}
         withdrawn: dict[str, SignalHit] = {}
-        for text in texts:
-            for clause in CLAUSE_SPLIT.split(normalize(text)):
-                for rule in self.rules:
-                    said_at = self.meaningful_match(rule.patterns, clause)
-                    taken_back_at = max(
-                        (m.start() for p in rule.withdrawn_by for m in p.finditer(clause)), default=None
-                    )
-                    if said_at is not None and (taken_back_at is None or said_at > taken_back_at):
-                        active.setdefault(rule.name, SignalHit(signal=rule.name, text=clause[:80]))
-                        withdrawn.pop(rule.name, None)
-                    elif taken_back_at is not None and (rule.name in active or said_at is not None):
-                        active.pop(rule.name, None)
-                        withdrawn[rule.name] = SignalHit(signal=rule.name, text=clause[:80])
+        clauses = [clause for text in texts for clause in CLAUSE_SPLIT.split(normalize(text))]
+        rules = [
+            rule
+            for rule in self.rules
+            if not rule.needs_context
+            or issue_type in rule.context_issue_types
+            or any(self.meaningful_match(rule.needs_context, c) is not None for c in clauses)
+        ]
+        for clause in clauses:
+            for rule in rules:
+                said_at = self.meaningful_match(rule.patterns, clause)
+                taken_back_at = max(
+                    (m.start() for p in rule.withdrawn_by for m in p.finditer(clause)), default=None
+                )
+                if said_at is not None and (taken_back_at is None or said_at > taken_back_at):
+                    active.setdefault(rule.name, SignalHit(signal=rule.name, text=clause[:80]))
+                    withdrawn.pop(rule.name, None)
+                elif taken_back_at is not None and (rule.name in active or said_at is not None):
+                    active.pop(rule.name, None)
+                    withdrawn[rule.name] = SignalHit(signal=rule.name, text=clause[:80])
         return SignalReading(hits=list(active.values()), withdrawn=list(withdrawn.values()))
 
     def meaningful_match(self, patterns: tuple[re.Pattern[str], ...], clause: str) -> int | None:
@@ -117,3 +130,9 @@ class SignalReader:
                 found = start if found is None else min(found, start)
                 break
         return found
+
+
+def version(path: Path = SIGNALS_PATH) -> str:
+    """The version of the signal data, reported by the API and stamped on the bot's handoffs."""
+    with path.open(encoding="utf-8") as handle:
+        return str(yaml.safe_load(handle)["version"])

@@ -1,0 +1,116 @@
+"""Urgency benchmark: precision and recall of "this case is urgent" on two labelled sets.
+
+Both sets were written from the taxonomy alone by writers who never saw the signal rules:
+- dev (bench/data/urgency_dev.yaml): used to tune the rules in urgency/signals.yaml;
+- sealed (bench/data/urgency_sealed.yaml): never used for a decision.
+About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
+product names with 火/爆/毒/烫/炸 in them).
+
+A case is urgent when the shopper's turns carry a signal that raises severity to urgent. The
+baseline is what a keyword list does: any of the taxonomy's example words, no negation, no
+figurative filter, no withdrawal.
+
+Run: `.venv/bin/python bench/urgency_reading.py [--misses dev]` (misses of the sealed set are never printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge_base.textnorm import normalize  # noqa: E402
+from urgency import SignalReader, version  # noqa: E402
+
+SETS = {
+    "dev (tuning)": ROOT / "bench" / "data" / "urgency_dev.yaml",
+    "sealed": ROOT / "bench" / "data" / "urgency_sealed.yaml",
+}
+# The taxonomy's urgent_signals examples as bare keywords.
+KEYWORDS = re.compile(
+    r"拉肚子|中毒|异物|玻璃|虫子|金属|过敏|受伤|烫伤|触电|住院|起火|爆炸|冒烟|"
+    r"扣钱|扣款|盗刷|被盗|曝光|媒体|记者|微博|抖音|12315|消协|市场监管|报警|律师|起诉"
+)
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"])
+
+
+def ours() -> Callable[[list[str]], bool]:
+    reader = SignalReader.load()
+    urgent = {rule.name for rule in reader.rules if rule.raises_to == "urgent"}
+    return lambda turns: any(hit.signal in urgent for hit in reader.read(turns).hits)
+
+
+def keywords(turns: list[str]) -> bool:
+    return any(KEYWORDS.search(normalize(turn)) for turn in turns)
+
+
+def scores(cases: list[dict[str, Any]], predict: Callable[[list[str]], bool]) -> dict[str, float]:
+    tp = fp = fn = 0
+    hard_fp = 0
+    for case in cases:
+        said = predict(case["turns"])
+        tp += said and case["urgent"]
+        fp += said and not case["urgent"]
+        fn += not said and case["urgent"]
+        hard_fp += said and bool(case.get("hard_negative"))
+    hard = sum(1 for c in cases if c.get("hard_negative"))
+    return {
+        "precision": tp / max(tp + fp, 1),
+        "recall": tp / max(tp + fn, 1),
+        "hard_negatives_flagged": hard_fp / max(hard, 1),
+    }
+
+
+def recall_by_signal(cases: list[dict[str, Any]], predict: Callable[[list[str]], bool]) -> dict[str, str]:
+    result = {}
+    for signal in ("safety", "money_at_risk", "public_exposure"):
+        urgent = [c for c in cases if c["signal"] == signal]
+        found = sum(1 for c in urgent if predict(c["turns"]))
+        result[signal] = f"{found}/{len(urgent)}"
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", choices=["dev"], help="print the dev set's misses (for tuning)")
+    args = parser.parse_args()
+    systems = {f"signal reader v{version()} (ours)": ours(), "keyword list": keywords}
+    print(
+        f"{'urgency':<30} {'set':<14} {'cases':>5} {'precision':>9} {'recall':>7} {'hard neg. flagged':>17}"
+    )
+    for set_name, path in SETS.items():
+        cases = load(path)
+        for system, predict in systems.items():
+            s = scores(cases, predict)
+            print(
+                f"{system:<30} {set_name:<14} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
+                f" {s['hard_negatives_flagged']:>17.3f}"
+            )
+    print(
+        f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
+    )
+    for set_name, path in SETS.items():
+        by_signal = recall_by_signal(load(path), systems[next(iter(systems))])
+        print(f"{set_name:<30} " + " ".join(f"{v:>16}" for v in by_signal.values()))
+    if args.misses == "dev":
+        predict = systems[next(iter(systems))]
+        print("\ndev misses:")
+        for case in load(SETS["dev (tuning)"]):
+            if predict(case["turns"]) != case["urgent"]:
+                kind = "missed " + case["signal"] if case["urgent"] else "false alarm"
+                print(f"  {kind:<24} {' || '.join(case['turns'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

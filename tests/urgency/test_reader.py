@@ -1,0 +1,106 @@
+"""The urgency package: what shoppers' words mean, read once for the bot and the triage API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from devstack.settings import REPO_ROOT
+from urgency import SignalReader, version
+
+READER = SignalReader.load()
+URGENT = {rule.name for rule in READER.rules if rule.raises_to == "urgent"}
+
+
+def urgent(*turns: str, issue_type: str | None = None) -> set[str]:
+    return {hit.signal for hit in READER.read(list(turns), issue_type).hits} & URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "拆快递的时候手被纸箱里的订书钉划开了，一直在流血",
+        "给孩子用了这个沐浴露，身上起了一片红疹子",
+        "新买的电热水壶烧水的时候插头冒火花，还有焦味",
+        "孩子把玩具上的小零件咽下去了，现在在医院",
+        "保温杯盖子崩开，开水泼到手上了",
+    ],
+)
+def test_injuries_and_hazards_in_plain_words_are_safety(text: str) -> None:
+    assert urgent(text) == {"safety"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "号被盗了，对方现在还在用我的花呗买东西",
+        "有陌生设备一直在登我的账号，刚又下了两单",
+        "我从来没开过这个会员，每个月都在扣我钱",
+    ],
+)
+def test_money_still_being_taken_is_urgent(text: str) -> None:
+    assert urgent(text) == {"money_at_risk"}
+
+
+def test_ongoing_charges_need_someone_else_taking_them() -> None:
+    assert urgent("花呗分期每个月都在扣款，分期是我自己开的") == set()
+    assert urgent("今天又扣了一笔", issue_type="payment_security") == {"money_at_risk"}
+
+
+def test_a_stopped_charge_is_withdrawn_and_a_new_one_counts_again() -> None:
+    assert urgent("账号被盗了还在扣钱", "卡已经冻结了") == set()
+    assert urgent("账号被盗了还在扣钱", "卡已经冻结了", "又在扣钱了") == {"money_at_risk"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物流慢成这样，我真的气炸了",
+        "急得火烧眉毛了，快递到底什么时候到",
+        "这价格要命了",
+        "心态崩了，等了一周",
+        "评论区都炸了哈哈，链接什么时候上",
+        "我已经中毒了，这口红颜色太好看又回购了",
+        "相机拍出来曝光过度，是不是坏了",
+        "宝宝用了这个面霜没过敏，就是有点油",
+        "打火机打不着火",
+        "空气炸锅的篮子有划痕",
+    ],
+)
+def test_idioms_hyperbole_and_product_words_are_not_hazards(text: str) -> None:
+    assert urgent(text) == set()
+
+
+def test_a_threat_taken_back_later_no_longer_counts() -> None:
+    assert urgent("再不处理我就发微博曝光") == {"public_exposure"}
+    assert urgent("再不处理我就发微博曝光", "刚才已经给我退款了，不发了") == set()
+
+
+def test_strong_anger_hands_over_but_is_not_urgent_by_the_taxonomy() -> None:
+    rule = next(r for r in READER.rules if r.name == "strong_anger")
+    assert rule.raises_to == "important"
+    assert {h.signal for h in READER.read(["你们就是骗子"]).hits} == {"strong_anger"}
+
+
+def test_the_package_has_a_version() -> None:
+    assert version().isdigit()
+
+
+def imported_modules(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_bot_and_the_api_read_urgency_from_the_same_package_and_not_each_other() -> None:
+    bot = imported_modules(REPO_ROOT / "bot")
+    api = imported_modules(REPO_ROOT / "triage_api")
+    assert "urgency" in bot and "urgency" in api
+    assert not any(name.startswith("triage_api") for name in bot)
