@@ -20,13 +20,17 @@ TRAINING_INPUTS = (
     "nlu_data",
     "knowledge_base/textnorm.py",
     "requirements/rasa.lock",
+    "var/models/m3e-small-onnx/stamp.json",  # the dense featurizer's encoder (exported before training)
 )
+ENCODER_DIR = REPO_ROOT / "var" / "models" / "m3e-small-onnx"
 
 
 def training_hash(root: Path = REPO_ROOT) -> str:
     digest = hashlib.sha256()
     for entry in TRAINING_INPUTS:
         path = root / entry
+        if not path.exists():
+            continue
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             if "__pycache__" in file.parts:
@@ -51,10 +55,19 @@ def rasa_env(settings: StackSettings) -> dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("BOT_SENTENCE_ENCODER_DIR", str(ENCODER_DIR))
     return env
 
 
+def export_encoder() -> None:
+    """The ONNX copy of m3e-small the bot's featurizer runs (a no-op when current)."""
+    from knowledge_base.retrieval.onnx_export import main as export_main
+
+    export_main(["--if-stale"])
+
+
 def train_if_stale(settings: StackSettings) -> Path:
+    export_encoder()
     target = model_path(settings)
     if target.exists():
         print(f"Rasa model is current: {target.name}")

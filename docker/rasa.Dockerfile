@@ -1,10 +1,23 @@
 # Rasa Open Source 3.6 server with the intake model trained at build time (Python 3.10).
+# Stage 1 exports m3e-small to ONNX with torch (the bot's dense featurizer); the Rasa image itself
+# gets only the exported folder and runs it with onnxruntime.
+FROM python:3.11-slim AS encoder
+WORKDIR /app
+ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+COPY requirements/app.in requirements/app.lock requirements/
+RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+ && pip install --no-cache-dir -r requirements/app.in -c requirements/app.lock
+COPY knowledge_base/ knowledge_base/
+RUN python -m knowledge_base.retrieval.onnx_export
+
 FROM python:3.10-slim
 WORKDIR /app
-ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH=/app/bot:/app
+ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH=/app/bot:/app \
+    BOT_SENTENCE_ENCODER_DIR=/app/var/models/m3e-small-onnx
 COPY requirements/rasa.in requirements/rasa.lock requirements/
 RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
-COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
+COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/clauses.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
+COPY --from=encoder /app/var/models/m3e-small-onnx var/models/m3e-small-onnx
 COPY nlu_data/ nlu_data/
 COPY bot/ bot/
 WORKDIR /app/bot

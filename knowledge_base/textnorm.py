@@ -2,7 +2,8 @@
 
 Shoppers write Traditional characters, full-width digits, emoji and order numbers with
 separators; every component must see the same canonical text, so the rules live here once.
-Only the standard library and OpenCC are imported: the Rasa environment loads this module too.
+Only the standard library, `regex` (for Unicode's emoji properties) and OpenCC are imported: the
+Rasa environment loads this module too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
 from opencc import OpenCC
 
 MAX_MESSAGE_CHARS = 2000
@@ -19,14 +21,12 @@ MAX_MESSAGE_CHARS = 2000
 _WHITESPACE = re.compile(r"\s+")
 # Emoji and pictographs carry mood, not meaning, for intent and retrieval; they become a space
 # so that "退款😡😡" and "退款" look the same but "好😡差" still separates two words.
-_EMOJI = re.compile(
-    "["
-    "\U0001f000-\U0001faff"
-    "\U00002600-\U000027bf"
-    "\U0001f900-\U0001f9ff"
-    "\U00002b00-\U00002bff"
-    "\ufe0f\u200d\u20e3"
-    "]+"
+# Every emoji Unicode knows (Extended_Pictographic: ⌚ ⏰ ㊗ 😡 …) and the pieces emoji are built
+# from: skin tones, flags' regional indicators, variation selectors, the zero-width joiner,
+# keycaps and tag characters.
+_EMOJI = regex.compile(
+    r"[\p{Extended_Pictographic}\U0001F3FB-\U0001F3FF\U0001F1E6-\U0001F1FF\uFE0E\uFE0F\u200D\u20E3"
+    r"\U000E0020-\U000E007F]+"
 )
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u200c\u2060\ufeff]")
 

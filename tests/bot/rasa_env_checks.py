@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from components.char_ngram_classifier import CharNgramIntentClassifier
+from components.normalizer import TextNormalizer
 from components.order_id_extractor import OrderIdExtractor
 from components.remedy_resolver import RemedyResolver
+from components.sentence_encoder_featurizer import SentenceEncoderFeaturizer
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -134,6 +136,35 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     return {"complaint_with_order": message.get("intent")["name"], "bare_number": plain.get("intent")["name"]}
 
 
+ENCODER_LINES = ["你好，我买的吹风机用了两次就不转了", "退款什么时候到账", "订单DY2026030212345678到哪了"]
+
+
+def check_sentence_encoder(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:
+    """Sentence vectors for ENCODER_LINES (compared with torch's in the other environment), and
+    the shapes DIET receives, through the normaliser and Jieba as in the pipeline."""
+    from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+
+    normalizer = TextNormalizer(focus=False)
+    tokenizer = JiebaTokenizer.create(
+        JiebaTokenizer.get_default_config(), storage, Resource("jieba"), context
+    )
+    featurizer = SentenceEncoderFeaturizer.create(
+        SentenceEncoderFeaturizer.get_default_config(), storage, Resource("encoder"), context
+    )
+    messages = [Message(data={"text": t}) for t in [*ENCODER_LINES, "🙏🙏"]]
+    normalizer.process(messages)
+    tokenizer.process(messages)
+    featurizer.process(messages)
+    vectors, shapes = [], []
+    for message in messages:
+        sequence, sentence = message.get_dense_features("text", [])
+        vectors.append(sentence.features[0].tolist())
+        shapes.append(
+            [len(message.get("text_tokens")), list(sequence.features.shape), list(sentence.features.shape)]
+        )
+    return {"lines": ENCODER_LINES, "sentence_vectors": vectors[:-1], "shapes": shapes}
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         storage = LocalModelStorage(Path(directory))
@@ -142,6 +173,7 @@ def main() -> int:
             "remedy_resolver": check_remedy_resolver(storage, context),
             "order_id_extractor": check_order_id_extractor(context),
             "char_ngram_classifier": check_char_ngram_classifier(storage, context),
+            "sentence_encoder": check_sentence_encoder(storage, context),
         }
     print(json.dumps(results, ensure_ascii=False))
     return 0

@@ -68,3 +68,23 @@ def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[
     checks = results["char_ngram_classifier"]
     assert checks["complaint_with_order"] == "report_not_as_described"
     assert checks["bare_number"] == "inform"
+
+
+def test_the_onnx_encoder_in_the_rasa_env_gives_the_knowledge_base_vectors(results: dict[str, Any]) -> None:
+    """The bot's dense features are m3e-small's own sentence vectors (float32 torch as reference)."""
+    import numpy as np
+
+    from knowledge_base.retrieval.embedder import load_encoder
+    from knowledge_base.retrieval.settings import DEFAULT_MODEL_DIR
+    from knowledge_base.textnorm import normalize_aligned
+
+    checks = results["sentence_encoder"]
+    reference = load_encoder(str(DEFAULT_MODEL_DIR)).encode([normalize_aligned(t) for t in checks["lines"]])
+    ours = np.array(checks["sentence_vectors"])
+    cosine = (ours * reference).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(reference, axis=1)
+    assert cosine.min() > 0.999, cosine
+
+
+def test_dense_features_have_one_row_per_token_and_blank_text_gets_zeros(results: dict[str, Any]) -> None:
+    for tokens, sequence, sentence in results["sentence_encoder"]["shapes"]:
+        assert sequence == [tokens, 512] and sentence == [1, 512]

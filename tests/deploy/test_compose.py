@@ -70,7 +70,7 @@ def test_images_build_from_files_that_exist() -> None:
         dockerfile = REPO_ROOT / service["build"]["context"] / service["build"]["dockerfile"]
         assert dockerfile.is_file(), name
         for line in dockerfile.read_text(encoding="utf-8").splitlines():
-            if line.startswith("COPY "):
+            if line.startswith("COPY ") and not line.startswith("COPY --from="):
                 *sources, _target = line.split()[1:]
                 for source in sources:
                     assert (REPO_ROOT / source).exists(), f"{name}: COPY {source} does not exist"

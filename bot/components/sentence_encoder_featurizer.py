@@ -1,0 +1,143 @@
+"""Dense features for DIET from m3e-small, run with onnxruntime inside the Rasa environment.
+
+The knowledge base's embedding model, exported once to ONNX by
+`knowledge_base.retrieval.onnx_export` (its vectors checked against torch's), so the bot needs
+neither torch nor a second copy of the model's code. Per message, one transformer pass gives
+hidden states per character; a token's sequence feature is the mean over the characters it
+spans, and the sentence feature is m3e's own mean pooling, the vector the knowledge base uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+log = logging.getLogger(__name__)
+
+ENCODER_DIR_ENV = "BOT_SENTENCE_ENCODER_DIR"
+DEFAULT_ENCODER_DIR = "../var/models/m3e-small-onnx"  # relative to bot/, where Rasa runs
+TRAINING_BATCH = 32
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    """m3e-small sequence and sentence features for the text of each message."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "model_dir": DEFAULT_ENCODER_DIR,
+            "max_length": 128,
+            "threads": 1,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["onnxruntime", "tokenizers"]
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        folder = Path(os.environ.get(ENCODER_DIR_ENV) or config["model_dir"])
+        if not (folder / "model.onnx").is_file():
+            raise FileNotFoundError(
+                f"no ONNX sentence encoder in {folder.resolve()}: run "
+                "`.venv/bin/python -m knowledge_base.retrieval.onnx_export` (make train does)"
+            )
+        self.stamp = json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = int(config["threads"])
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(config["max_length"]))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if int(config.get("max_length", 128)) < 8:
+            raise ValueError("max_length must be at least 8 tokens")
+
+    def encode(self, texts: List[str]) -> List[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """Hidden states per model token (special tokens included) and their character offsets."""
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+
+        def padded(rows: List[List[int]]) -> np.ndarray:
+            return np.array([row + [0] * (width - len(row)) for row in rows], dtype=np.int64)
+
+        inputs = {
+            "input_ids": padded([e.ids for e in encodings]),
+            "attention_mask": padded([e.attention_mask for e in encodings]),
+            "token_type_ids": padded([e.type_ids for e in encodings]),
+        }
+        (hidden,) = self.session.run(None, inputs)
+        return [(hidden[i, : len(e.ids)], list(e.offsets)) for i, e in enumerate(encodings)]
+
+    def _featurize(self, messages: List[Message]) -> None:
+        """Every message with text gets features (DIET needs them on all examples alike); a text
+        that is blank after normalisation gets zeros."""
+        with_text = [
+            m for m in messages if isinstance(m.get(TEXT), str) and m.get(TOKENS_NAMES[TEXT]) is not None
+        ]
+        todo = [m for m in with_text if m.get(TEXT).strip()]
+        encoded = (
+            dict(zip(map(id, todo), self.encode([m.get(TEXT) for m in todo]), strict=True)) if todo else {}
+        )
+        width = self.session.get_outputs()[0].shape[-1]
+        dim = width if isinstance(width, int) else 512
+        for message in with_text:
+            tokens = message.get(TOKENS_NAMES[TEXT])
+            sequence = np.zeros((len(tokens), dim), dtype=np.float32)
+            if id(message) not in encoded:
+                self.add_features_to_message(sequence, np.zeros((1, dim), dtype=np.float32), TEXT, message)
+                continue
+            hidden, offsets = encoded[id(message)]
+            sentence = hidden.mean(axis=0, keepdims=True)  # m3e pooling: every position, [CLS] and [SEP] too
+            for row, token in enumerate(tokens):
+                inside = [
+                    i
+                    for i, (start, end) in enumerate(offsets)
+                    if end > start and start < token.end and end > token.start
+                ]
+                if inside:
+                    sequence[row] = hidden[inside].mean(axis=0)
+            self.add_features_to_message(sequence, sentence, TEXT, message)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        examples = sorted(training_data.training_examples, key=lambda m: len(m.get(TEXT) or ""))
+        for start in range(0, len(examples), TRAINING_BATCH):
+            self._featurize(examples[start : start + TRAINING_BATCH])
+        return training_data
