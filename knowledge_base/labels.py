@@ -18,11 +18,26 @@ _FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
 @lru_cache(maxsize=1)
+def _raw() -> Dict[str, Dict[str, object]]:
+    return dict(yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8")) or {})
+
+
+@lru_cache(maxsize=1)
 def all_labels() -> Dict[str, Dict[str, str]]:
-    """Every section of the labels file: section -> name -> Chinese text."""
-    raw = yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8")) or {}
+    """Every section of plain labels: section -> name -> Chinese text."""
     return {
-        str(section): {str(k): str(v) for k, v in (values or {}).items()} for section, values in raw.items()
+        str(section): {str(k): str(v) for k, v in (values or {}).items()}
+        for section, values in _raw().items()
+        if section != "intent_choice"
+    }
+
+
+@lru_cache(maxsize=1)
+def intent_choices() -> Dict[str, Dict[str, str]]:
+    """intent -> {title, says}: how the bot offers a reading of a message it is unsure about."""
+    return {
+        str(intent): {"title": str(entry["title"]), "says": str(entry["says"])}  # type: ignore[index]
+        for intent, entry in (_raw().get("intent_choice") or {}).items()
     }
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 _REASON_BY_INTENT = {
     "report_safety_hazard": "safety_hazard",
     "request_human": "request_human",
+    "nlu_fallback": "bot_misunderstood",
 }
 
 
