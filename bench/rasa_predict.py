@@ -25,6 +25,7 @@ async def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
                 "intent": parsed["intent"]["name"],
                 "confidence": parsed["intent"].get("confidence"),
                 "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed["entities"]],
+                **({"sources": parsed["intent_sources"]} if "intent_sources" in parsed else {}),
             }
         )
     return results

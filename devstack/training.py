@@ -19,6 +19,7 @@ TRAINING_INPUTS = (
     "bot/jieba",
     "nlu_data",
     "knowledge_base/textnorm.py",
+    "knowledge_base/clauses.py",
     "requirements/rasa.lock",
     "var/models/m3e-small-onnx/stamp.json",  # the dense featurizer's encoder (exported before training)
 )

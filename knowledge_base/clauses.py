@@ -7,8 +7,9 @@ boilerplate ("咨询订单号:… 订单业务咨询"). A classifier reading all
 valid:
 
 - greeting, politeness and thanks clauses at the start and the end of a message (and a greeting
-  glued to the front: "你好我的快递呢"), but only when a substantive clause remains — a message
-  that is only "你好" or "好的谢谢" keeps everything;
+  glued to the front: "你好我的快递呢", thanks glued to the end: "…麻烦处理下谢谢"), but only
+  when a substantive clause remains — a message that is only "你好" or "好的谢谢" keeps
+  everything;
 - a leading "好的 / 嗯 / 行" when a later clause asks for something ("好的，那麻烦帮我催一下");
 - labels of pasted cards and boilerplate (订单编号:, 下单时间: and its timestamp, 商品ID: and its
   value, 订单业务咨询, @mentions, the brackets), keeping the values that are entities (order
@@ -35,6 +36,9 @@ _SOCIAL_CLAUSE = re.compile(rf"^\s*(?:{_SOCIAL_WORD}[呀啊哈呢吗嘛啦哦噢
 _GREETING_PREFIX = re.compile(
     r"^\s*(?:(?:你好|您好|在吗|在不在|在么|亲亲|亲|客服|hello|hi|哈喽)[呀啊哈呢吗嘛啦哦\s]*)+(?=\S{4,})",
     re.IGNORECASE,
+)
+_THANKS_SUFFIX = re.compile(
+    r"(?:谢谢你们|谢谢你|谢谢您|谢谢啦|谢谢了|谢谢|谢啦|谢了|多谢|感谢|辛苦了|辛苦啦)[呀啊哈啦哦~\s]*$"
 )
 _AGREEMENT_CLAUSE = re.compile(
     r"^\s*(?:好的|好滴|好吧|好|嗯嗯|嗯|哦哦|哦|行|ok|okay|可以|收到|明白了?)[的吧呀啊哈啦了\s]*$", re.I
@@ -105,6 +109,10 @@ def strip_social(text: str) -> str:
     prefix = _GREETING_PREFIX.match(text, kept_start)
     if prefix and _substance(text[prefix.end() : kept_end]) >= _MIN_SUBSTANCE:
         _blank(chars, kept_start, prefix.end())
+        kept_start = prefix.end()
+    suffix = _THANKS_SUFFIX.search(text, kept_start, kept_end)  # "…麻烦处理下谢谢"
+    if suffix and _substance(text[kept_start : suffix.start()]) >= _MIN_SUBSTANCE:
+        _blank(chars, suffix.start(), suffix.end())
     return "".join(chars)
 
 

@@ -54,8 +54,10 @@ class SignalReader:
         negation_window: int,
         negation: re.Pattern[str],
         figurative: tuple[re.Pattern[str], ...],
+        hypothetical: tuple[re.Pattern[str], ...] = (),
     ) -> None:
         self.rules = rules
+        self.hypothetical = hypothetical
         self.negation_window = negation_window
         self.negation = negation
         self.figurative = figurative
@@ -79,6 +81,7 @@ class SignalReader:
             negation_window=int(negation["window"]),
             negation=re.compile(negation["pattern"] + r"\S{0,3}$"),
             figurative=tuple(re.compile(p) for p in raw.get("figurative", [])),
+            hypothetical=tuple(re.compile(p) for p in raw.get("hypothetical", [])),
         )
 
     @classmethod
@@ -93,7 +96,12 @@ class SignalReader:
         give it or the case's `issue_type` is one of the rule's."""
         active: dict[str, SignalHit] = {}
         withdrawn: dict[str, SignalHit] = {}
-        clauses = [clause for text in texts for clause in CLAUSE_SPLIT.split(normalize(text))]
+        clauses = [
+            clause
+            for text in texts
+            for clause in CLAUSE_SPLIT.split(normalize(text))
+            if not any(p.search(clause) for p in self.hypothetical)
+        ]
         rules = [
             rule
             for rule in self.rules

@@ -9,6 +9,7 @@ digits say nothing about the intent, but unmasked they drag any message that car
 
 from __future__ import annotations
 
+import os
 import pickle
 from typing import Any, Dict, List, Optional, Text
 
@@ -27,6 +28,9 @@ from sklearn.linear_model import LogisticRegression
 from knowledge_base.textnorm import mask_identifiers
 
 _MODEL_FILE = "char_ngram_intents.pkl"
+# Benchmarks set this to get both sources of the ensemble in the parse output, so that the weight
+# can be tuned on a held-out split without retraining (bench/nlu_weights.py).
+SOURCES_ENV = "BOT_NLU_EXPOSE_ENSEMBLE_SOURCES"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -95,6 +99,7 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
         if self.vectorizer is None or self.classifier is None:
             return messages
         weight = float(self.config["weight"])
+        expose = os.environ.get(SOURCES_ENV) == "1"
         for message in messages:
             text = message.get(TEXT) or ""
             if not text.strip():
@@ -107,6 +112,20 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
                 name = entry.get("name")
                 if name:
                     scores[name] = scores.get(name, 0.0) + (1 - weight) * float(entry.get("confidence") or 0)
+            if expose:
+                message.set(
+                    "intent_sources",
+                    {
+                        "char_ngram": {
+                            str(n): float(p) for n, p in zip(self.classifier.classes_, linear, strict=True)
+                        },
+                        "diet": {
+                            str(e.get("name")): float(e.get("confidence") or 0)
+                            for e in message.get(INTENT_RANKING_KEY) or []
+                        },
+                    },
+                    add_to_output=True,
+                )
             ranking = sorted(scores.items(), key=lambda item: -item[1])
             top_name, top_score = ranking[0]
             message.set(

@@ -104,3 +104,33 @@ def test_the_bot_and_the_api_read_urgency_from_the_same_package_and_not_each_oth
     api = imported_modules(REPO_ROOT / "triage_api")
     assert "urgency" in bot and "urgency" in api
     assert not any(name.startswith("triage_api") for name in bot)
+
+
+@pytest.mark.parametrize("text", ["如果再不处理我就去12315投诉", "要是明天还不发货我就找媒体曝光"])
+def test_a_conditional_threat_is_a_threat(text: str) -> None:
+    assert urgent(text) == {"public_exposure"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "万一孩子把小零件吞了怎么办",
+        "如果充电宝爆炸了怎么办",
+        "新闻里说有个牌子的充电宝爆炸了",
+        "假如有人曝光你们你们不怕吗",
+    ],
+)
+def test_hypotheticals_and_news_are_not_signals(text: str) -> None:
+    assert urgent(text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "吃了你们的蛋白粉嘴唇肿了，喉咙发紧",
+        "摸了一下电水壶外壳，手被电麻了一下",
+        "烤盘进烤箱后直接炸裂，碎片把我胳膊划破了",
+    ],
+)
+def test_harm_described_by_what_happened_to_the_body(text: str) -> None:
+    assert urgent(text) == {"safety"}

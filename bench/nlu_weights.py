@@ -1,0 +1,97 @@
+"""Tunes the intent ensemble's weight on a tuning split, for one or more trained models.
+
+The pipeline averages DIET's ranking with the char n-gram regression (`weight` = the regression's
+share), then the FallbackClassifier turns a top score under its threshold, or two scores closer
+than its ambiguity threshold, into `nlu_fallback`. With `BOT_NLU_EXPOSE_ENSEMBLE_SOURCES=1` the
+classifier reports both sources, so every weight is scored from one pass per model. Only tuning
+splits (A, D) are accepted: the sealed split C is never used for a decision.
+
+Run: `.venv/bin/python bench/nlu_weights.py --model var/rasa/models/intake-….tar.gz [--model …]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from nlu import intent_scores, load_nlu  # noqa: E402
+
+from devstack.settings import StackSettings  # noqa: E402
+from devstack.training import rasa_env  # noqa: E402
+
+TUNING = {
+    "A": ROOT / "bench" / "data" / "nlu_holdout.yml",
+    "D": ROOT / "bench" / "data" / "nlu_tuning_d.yml",
+}
+WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def fallback_settings() -> tuple[float, float]:
+    config = yaml.safe_load((ROOT / "bot" / "config.yml").read_text(encoding="utf-8"))
+    step = next(s for s in config["pipeline"] if s["name"] == "FallbackClassifier")
+    return float(step["threshold"]), float(step["ambiguity_threshold"])
+
+
+def sources(model: Path, texts: list[str]) -> list[dict[str, dict[str, float]]]:
+    settings = StackSettings()
+    env = {**rasa_env(settings), "BOT_NLU_EXPOSE_ENSEMBLE_SOURCES": "1"}
+    result = subprocess.run(
+        [str(settings.rasa_venv / "bin" / "python"), str(ROOT / "bench" / "rasa_predict.py"), str(model)],
+        input=json.dumps(texts, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return [json.loads(line)["sources"] for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def decide(source: dict[str, dict[str, float]], weight: float, threshold: float, ambiguity: float) -> str:
+    scores = {name: weight * p for name, p in source["char_ngram"].items()}
+    for name, p in source["diet"].items():
+        scores[name] = scores.get(name, 0.0) + (1 - weight) * p
+    ranking = sorted(scores.values(), reverse=True)
+    best = max(scores, key=lambda name: scores[name])
+    if ranking[0] < threshold or (len(ranking) > 1 and ranking[0] - ranking[1] < ambiguity):
+        return "nlu_fallback"
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, action="append", required=True)
+    parser.add_argument("--splits", default="AD", help="tuning splits to score: A and/or D")
+    args = parser.parse_args()
+    threshold, ambiguity = fallback_settings()
+    splits = {
+        name: load_nlu([path]) for name, path in TUNING.items() if name in args.splits and path.exists()
+    }
+    print(
+        f"fallback threshold {threshold}, ambiguity {ambiguity}; splits "
+        + ", ".join(f"{k} {len(v)}" for k, v in splits.items())
+    )
+    header = "".join(f" {name + ' acc':>8} {'F1':>6}" for name in splits)
+    for model in args.model:
+        per_split = {name: sources(model, [e.text for e in examples]) for name, examples in splits.items()}
+        print(f"\n{model.name}\n{'weight of the char n-gram model':<34}{header}")
+        for weight in WEIGHTS:
+            cells = ""
+            for name, examples in splits.items():
+                predicted = [decide(s, weight, threshold, ambiguity) for s in per_split[name]]
+                accuracy, macro = intent_scores([e.intent for e in examples], predicted)
+                cells += f" {accuracy:>8.3f} {macro:>6.3f}"
+            print(f"{weight:<34}{cells}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
