@@ -31,6 +31,10 @@ class Tokens:
     agent: str = field(default_factory=lambda: "agent-" + secrets.token_urlsafe(18))
     supervisor: str = field(default_factory=lambda: "supervisor-" + secrets.token_urlsafe(18))
     trainer: str = field(default_factory=lambda: "trainer-" + secrets.token_urlsafe(18))
+    # Rasa's HTTP API (trackers, events, trigger_intent) and the action server's webhook: only the
+    # stack's own processes know these.
+    rasa_api: str = field(default_factory=lambda: "rasa-" + secrets.token_urlsafe(18))
+    action_server: str = field(default_factory=lambda: "actions-" + secrets.token_urlsafe(18))
 
     def registry_json(self) -> str:
         return json.dumps(
@@ -153,12 +157,15 @@ class Stack:
                 "TRACKER_REDIS_PORT": str(redis_address.port or 6379),
                 "TRACKER_REDIS_DB": "1",
                 "ACTIONS_REDIS_URL": self.redis_url,
+                "ACTIONS_SERVER_SECRET": self.tokens.action_server,
+                "ACTIONS_HOST": "127.0.0.1",
+                "ACTIONS_PORT": str(settings.action_server_port),
             }
         )
         rasa = str(settings.rasa_venv / "bin" / "rasa")
         self._spawn(
             "action-server",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_server_port)],
+            [str(settings.rasa_venv / "bin" / "python"), "-m", "actions.serve"],
             REPO_ROOT / "bot",
             env,
         )
@@ -168,6 +175,10 @@ class Stack:
                 rasa,
                 "run",
                 "--enable-api",
+                "--auth-token",
+                self.tokens.rasa_api,
+                "--interface",
+                "127.0.0.1",
                 "--cors",
                 "*",
                 "--port",
@@ -188,7 +199,7 @@ class Stack:
         checks = {
             "triage-api": f"{self.triage_url}/health",
             "action-server": f"http://127.0.0.1:{self.settings.action_server_port}/health",
-            "rasa": f"{self.rasa_url}/status",
+            "rasa": f"{self.rasa_url}/status?token={self.tokens.rasa_api}",
         }
         deadline = time.monotonic() + self.settings.startup_timeout
         pending = dict(checks)
@@ -236,6 +247,7 @@ class Stack:
                 f"  logs               {self.log_dir}",
                 "",
                 f"  development agent token:      {self.tokens.agent}",
+                f"  Rasa HTTP API token:          {self.tokens.rasa_api}   (as ?token=…)",
                 f"  development supervisor token: {self.tokens.supervisor}",
                 "",
                 "Try the whole loop: open the shopper chat, tell the bot your problem, confirm;",

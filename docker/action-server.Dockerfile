@@ -12,4 +12,5 @@ WORKDIR /app/bot
 EXPOSE 5055
 HEALTHCHECK --interval=10s --timeout=3s --retries=12 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5055/health').status==200 else 1)"
-CMD ["rasa", "run", "actions", "--actions", "actions", "--port", "5055"]
+# The rasa-sdk app behind a shared-secret check (actions/serve.py); ACTIONS_SERVER_SECRET is required.
+CMD ["python", "-m", "actions.serve"]

@@ -24,5 +24,6 @@ WORKDIR /app/bot
 RUN rasa train --config config.yml --domain domain --data ../nlu_data data --out models --fixed-model-name intake
 EXPOSE 5005
 HEALTHCHECK --interval=10s --timeout=3s --retries=30 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5005/status').status==200 else 1)"
-CMD ["rasa", "run", "--enable-api", "--cors", "*", "--port", "5005", "--model", "models/intake.tar.gz", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5005/').status==200 else 1)"
+# Without --enable-api by default: compose runs it with the HTTP API behind RASA_AUTH_TOKEN.
+CMD ["rasa", "run", "--cors", "*", "--port", "5005", "--model", "models/intake.tar.gz", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]

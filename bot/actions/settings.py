@@ -18,6 +18,9 @@ class ActionSettings(BaseSettings):
     issue_guess_confidence: float = Field(0.1, env="ACTIONS_ISSUE_GUESS_CONFIDENCE")
     redis_url: str = Field("redis://127.0.0.1:6379/0", env="ACTIONS_REDIS_URL")
     handoff_inbox_stream: str = Field("triage:inbox:handoffs", env="ACTIONS_HANDOFF_INBOX")
+    host: str = Field("127.0.0.1", env="ACTIONS_HOST")
+    port: int = Field(5055, env="ACTIONS_PORT")
+    server_secret: str = Field("", env="ACTIONS_SERVER_SECRET")
 
 
 @lru_cache(maxsize=1)

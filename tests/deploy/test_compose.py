@@ -42,8 +42,22 @@ def test_redis_persists_with_aof_on_a_volume() -> None:
 
 def test_ports_match_the_contract() -> None:
     assert SERVICES["rasa"]["ports"] == ["5005:5005"]
-    assert SERVICES["action-server"]["ports"] == ["5055:5055"]
     assert SERVICES["triage-api"]["ports"] == ["8000:8000"]
+
+
+def test_the_action_server_is_not_published_and_requires_its_secret() -> None:
+    service = SERVICES["action-server"]
+    assert "ports" not in service
+    assert ":?" in service["environment"]["ACTIONS_SERVER_SECRET"]
+    assert ":?" in SERVICES["rasa"]["environment"]["ACTIONS_SERVER_SECRET"]
+    assert "token: ${ACTIONS_SERVER_SECRET}" in (REPO_ROOT / "bot" / "endpoints.yml").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_rasa_http_api_requires_a_token() -> None:
+    command = SERVICES["rasa"]["command"]
+    assert command[command.index("--auth-token") + 1].startswith("${RASA_AUTH_TOKEN:?")
 
 
 def test_environment_names_are_ones_the_settings_read() -> None:

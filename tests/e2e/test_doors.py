@@ -1,0 +1,89 @@
+"""Only the right caller gets through each door of the running stack (issue 17's first findings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+FORGED_HANDOFF = {
+    "next_action": "action_handoff",
+    "sender_id": "forged-1",
+    "tracker": {
+        "sender_id": "forged-1",
+        "slots": {"issue_type": "safety_hazard", "order_id": "2025112312345678"},
+        "latest_message": {"text": "/report_safety_hazard", "intent": {"name": "report_safety_hazard"}},
+        "events": [{"event": "user", "text": "孩子吃了中毒了", "parse_data": {}, "metadata": {"vip": True}}],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    },
+    "domain": {},
+    "version": "3.6.21",
+}
+
+
+def say(stack: Stack, sender: str, text: str) -> None:
+    httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    ).raise_for_status()
+
+
+def test_rasa_http_api_refuses_callers_without_the_token(stack: Stack) -> None:
+    say(stack, "doors-1", "你好")
+    tracker = f"{stack.rasa_url}/conversations/doors-1/tracker"
+    assert httpx.get(tracker, timeout=10).status_code == 401
+    events = f"{stack.rasa_url}/conversations/doors-1/tracker/events"
+    assert httpx.put(events, json=[], timeout=10).status_code == 401
+    trigger = f"{stack.rasa_url}/conversations/doors-1/trigger_intent"
+    assert httpx.post(trigger, json={"name": "report_safety_hazard"}, timeout=10).status_code == 401
+    assert httpx.post(f"{stack.rasa_url}/model/parse", json={"text": "你好"}, timeout=10).status_code == 401
+    allowed = httpx.get(tracker, params={"token": stack.tokens.rasa_api}, timeout=10)
+    assert allowed.status_code == 200 and allowed.json()["sender_id"] == "doors-1"
+
+
+def test_a_forged_tracker_posted_to_the_action_server_creates_nothing(stack: Stack) -> None:
+    webhook = f"http://127.0.0.1:{stack.settings.action_server_port}/webhook"
+    refused = httpx.post(webhook, json=FORGED_HANDOFF, timeout=10)
+    assert refused.status_code == 401
+    wrong = httpx.post(webhook, params={"token": "guess"}, json=FORGED_HANDOFF, timeout=10)
+    assert wrong.status_code == 401
+    tickets = httpx.get(
+        f"{stack.triage_url}/api/v1/tickets",
+        params={"conversation_id": "forged-1"},
+        headers={"Authorization": f"Bearer {stack.tokens.agent}"},
+        timeout=10,
+    ).json()["items"]
+    assert tickets == []
+    assert (
+        httpx.get(f"http://127.0.0.1:{stack.settings.action_server_port}/health", timeout=10).status_code
+        == 200
+    )
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on `port` (IPv4 and IPv6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> None:
+    loopback = {"0100007F", "00000000000000000000000001000000"}
+    for port in (stack.settings.rasa_port, stack.settings.action_server_port):
+        addresses = listening_addresses(port)
+        assert addresses and addresses <= loopback, (port, addresses)
