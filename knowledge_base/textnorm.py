@@ -30,6 +30,11 @@ _EMOJI = regex.compile(
 )
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u200c\u2060\ufeff]")
 
+# What may never pass the door: lone surrogates (not encodable, they broke every later handoff of
+# a conversation) and control characters other than newline and tab.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DOOR_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
+
 # An order number: an optional two- to four-letter platform prefix, then 10-20 digits that
 # may be split by spaces, dashes, underscores or dots. Digits here are already half-width.
 _ORDER_RUN = re.compile(
@@ -53,6 +58,23 @@ _SHORT_GROUP_DIGITS = 8
 @lru_cache(maxsize=1)
 def _t2s() -> OpenCC:
     return OpenCC("t2s")
+
+
+def safe_text(text: str) -> str:
+    """Text any process can encode and store: a lone surrogate becomes U+FFFD, a control
+    character (but newline and tab) a space. Applied at the door, before anything keeps it."""
+    return _DOOR_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", text))
+
+
+def safe_json(value: object) -> object:
+    """`safe_text` on every string of a decoded JSON value (keys included)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, list):
+        return [safe_json(item) for item in value]
+    if isinstance(value, dict):
+        return {safe_text(str(k)): safe_json(v) for k, v in value.items()}
+    return value
 
 
 def to_simplified(text: str) -> str:

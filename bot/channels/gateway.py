@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from knowledge_base.labels import label, shopper_message
+from knowledge_base.textnorm import safe_json, safe_text
 
 log = logging.getLogger(__name__)
 
@@ -144,18 +145,21 @@ class GatewayRestInput(InputChannel):
             if not isinstance(body, dict):
                 return _error(400, "the body must be a JSON object with sender and message")
             sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+            if isinstance(sender, str) and safe_text(sender) != sender:
+                return _error(400, "sender must not contain control characters or lone surrogates")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
                 return _error(
                     400, f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
                 )
             if not isinstance(text, str):
                 return _error(400, "message must be a string")
-            text = text[:MAX_MESSAGE_CHARS]  # a pasted novel is cut, as the normaliser would
+            text = safe_text(text[:MAX_MESSAGE_CHARS])  # a pasted novel is cut, as the normaliser would
             # Only the text is the shopper's: "/report_safety_hazard{...}" would be a Rasa command
             # that sets the intent and slots. Without its leading slash it is just words to the NLU.
             text = as_plain_text(text)
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "metadata must be a JSON object")
+            metadata = safe_json(metadata) if metadata is not None else None
             if text.strip():
                 relayed = await self._relayed(request, sender, text)
                 if relayed is not None:

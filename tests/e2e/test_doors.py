@@ -87,3 +87,39 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> Non
     for port in (stack.settings.rasa_port, stack.settings.action_server_port):
         addresses = listening_addresses(port)
         assert addresses and addresses <= loopback, (port, addresses)
+
+
+def raw_post(stack: Stack, body: str) -> httpx.Response:
+    return httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        content=body.encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+
+
+def test_a_lone_surrogate_or_control_character_never_breaks_a_later_handoff(stack: Stack) -> None:
+    sender = "doors-surrogate"
+    body = '{"sender": "doors-surrogate", "message": "\\u5feb\\ud800\\u9012\\u0007"}'
+    assert raw_post(stack, body).status_code == 200
+    summary = httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": "订单2025112312345678的快递一直没更新，我要退款"},
+        timeout=60,
+    ).json()
+    assert "核对" in "".join(m.get("text", "") for m in summary)
+    httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": "是的"}, timeout=60
+    ).raise_for_status()
+    tickets = httpx.get(
+        f"{stack.triage_url}/api/v1/tickets",
+        params={"conversation_id": sender},
+        headers={"Authorization": f"Bearer {stack.tokens.agent}"},
+        timeout=10,
+    ).json()["items"]
+    assert len(tickets) == 1
+
+
+def test_a_sender_with_a_lone_surrogate_is_refused(stack: Stack) -> None:
+    answer = raw_post(stack, '{"sender": "a\\ud800", "message": "你好"}')
+    assert answer.status_code == 400 and "sender" in answer.json()["error"]["message"]

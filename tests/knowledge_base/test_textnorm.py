@@ -17,7 +17,9 @@ from knowledge_base.textnorm import (
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 order_digits = st.text(alphabet="0123456789", min_size=10, max_size=20).filter(
+    # a mobile number, bare or after the country code 86, is a phone by the taxonomy, not an order
     lambda d: not (len(d) == 11 and d[0] == "1" and d[1] in "3456789")
+    and not (len(d) == 13 and d.startswith("861") and d[3] in "3456789")
 )
 prefixes = st.sampled_from(["", "DY", "JD", "TB", "dy", "jd", "Pdd"])
 separators = st.sampled_from(["", " ", "-", "_", "."])
@@ -103,3 +105,19 @@ def test_a_ticket_id_is_never_an_order_number(tail: str) -> None:
 def test_codes_glued_to_letters_are_not_order_numbers_but_abbreviations_are_fine() -> None:
     assert find_order_ids("SN2025112312345678X") == []
     assert [m.value for m in find_order_ids("订单2025112312345678tk")] == ["2025112312345678"]
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=())))
+def test_safe_text_is_always_encodable_and_free_of_control_characters(text: str) -> None:
+    from knowledge_base.textnorm import safe_text
+
+    safe = safe_text(text)
+    safe.encode("utf-8")  # a lone surrogate would raise here
+    assert len(safe) == len(text)
+    assert not any((ord(c) < 32 and c not in "\n\t\r") or ord(c) == 127 for c in safe)
+
+
+def test_safe_json_cleans_every_string_of_a_value() -> None:
+    from knowledge_base.textnorm import safe_json
+
+    assert safe_json({"a\ud800": ["x\u0000", 3, {"b": "\udfff"}]}) == {"a\ufffd": ["x ", 3, {"b": "\ufffd"}]}
