@@ -92,7 +92,10 @@ def load_nlu(paths: list[Path]) -> list[Example]:
     return examples
 
 
-def rasa_predictions(texts: list[str], model: Path | None = None) -> list[dict[str, object]]:
+def rasa_predictions(
+    texts: list[str], model: Path | None = None, extra_env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """bench/rasa_predict.py's parse of every text, in the Rasa environment."""
     settings = StackSettings()
     model = model or model_path(settings)
     if not model.exists():
@@ -102,7 +105,7 @@ def rasa_predictions(texts: list[str], model: Path | None = None) -> list[dict[s
         input=json.dumps(texts, ensure_ascii=False),
         capture_output=True,
         text=True,
-        env=rasa_env(settings),
+        env={**rasa_env(settings), **(extra_env or {})},
         check=True,
     )
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

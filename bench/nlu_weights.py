@@ -12,8 +12,6 @@ Run: `.venv/bin/python bench/nlu_weights.py --model var/rasa/models/intake-….t
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,10 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from nlu import intent_scores, load_nlu  # noqa: E402
-
-from devstack.settings import StackSettings  # noqa: E402
-from devstack.training import rasa_env  # noqa: E402
+from nlu import intent_scores, load_nlu, rasa_predictions  # noqa: E402
 
 TUNING = {
     "A": ROOT / "bench" / "data" / "nlu_holdout.yml",
@@ -42,17 +37,8 @@ def fallback_settings() -> tuple[float, float]:
 
 
 def sources(model: Path, texts: list[str]) -> list[dict[str, dict[str, float]]]:
-    settings = StackSettings()
-    env = {**rasa_env(settings), "BOT_NLU_EXPOSE_ENSEMBLE_SOURCES": "1"}
-    result = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), str(ROOT / "bench" / "rasa_predict.py"), str(model)],
-        input=json.dumps(texts, ensure_ascii=False),
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return [json.loads(line)["sources"] for line in result.stdout.splitlines() if line.startswith("{")]
+    parsed = rasa_predictions(texts, model, extra_env={"BOT_NLU_EXPOSE_ENSEMBLE_SOURCES": "1"})
+    return [p["sources"] for p in parsed]
 
 
 def decide(source: dict[str, dict[str, float]], weight: float, threshold: float, ambiguity: float) -> str:

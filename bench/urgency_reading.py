@@ -86,12 +86,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", choices=["dev", "dev2"], help="print a dev set's misses (for tuning)")
     args = parser.parse_args()
-    systems = {f"signal reader v{version()} (ours)": ours(), "keyword list": keywords}
+    reader = ours()
+    systems = {f"signal reader v{version()} (ours)": reader, "keyword list": keywords}
+    sets = {name: load(path) for name, path in SETS.items()}
     print(
         f"{'urgency':<30} {'set':<14} {'cases':>5} {'precision':>9} {'recall':>7} {'hard neg. flagged':>17}"
     )
-    for set_name, path in SETS.items():
-        cases = load(path)
+    for set_name, cases in sets.items():
         for system, predict in systems.items():
             s = scores(cases, predict)
             print(
@@ -101,14 +102,13 @@ def main() -> int:
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
-    for set_name, path in SETS.items():
-        by_signal = recall_by_signal(load(path), systems[next(iter(systems))])
+    for set_name, cases in sets.items():
+        by_signal = recall_by_signal(cases, reader)
         print(f"{set_name:<30} " + " ".join(f"{v:>16}" for v in by_signal.values()))
     if args.misses:
-        predict = systems[next(iter(systems))]
         print(f"\n{args.misses} misses:")
-        for case in load(SETS[f"{args.misses} (tuning)"]):
-            if predict(case["turns"]) != case["urgent"]:
+        for case in sets[f"{args.misses} (tuning)"]:
+            if reader(case["turns"]) != case["urgent"]:
                 kind = "missed " + case["signal"] if case["urgent"] else "false alarm"
                 print(f"  {kind:<24} {' || '.join(case['turns'])}")
     return 0

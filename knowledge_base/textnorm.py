@@ -28,12 +28,14 @@ _EMOJI = regex.compile(
     r"[\p{Extended_Pictographic}\U0001F3FB-\U0001F3FF\U0001F1E6-\U0001F1FF\uFE0E\uFE0F\u200D\u20E3"
     r"\U000E0020-\U000E007F]+"
 )
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\u200c\u2060\ufeff]")
+# C0 control characters but tab, newline and carriage return, and DEL.
+_C0_CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
+_CONTROL = re.compile(rf"[{_C0_CONTROLS}\u200b\u200c\u2060\ufeff]")  # …and zero-width marks
 
 # What may never pass the door: lone surrogates (not encodable, they broke every later handoff of
 # a conversation) and control characters other than newline and tab.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_DOOR_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
+_DOOR_CONTROL = re.compile(rf"[{_C0_CONTROLS}]")
 
 # An order number: an optional two- to four-letter platform prefix, then 10-20 digits that
 # may be split by spaces, dashes, underscores or dots. Digits here are already half-width.

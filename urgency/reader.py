@@ -141,6 +141,6 @@ class SignalReader:
 
 
 def version(path: Path = SIGNALS_PATH) -> str:
-    """The version of the signal data, reported by the API and stamped on the bot's handoffs."""
+    """The version of the signal data (`bench/urgency_reading.py` prints it beside its figures)."""
     with path.open(encoding="utf-8") as handle:
         return str(yaml.safe_load(handle)["version"])

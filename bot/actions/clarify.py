@@ -76,8 +76,7 @@ class ActionClarify(Action):
         else:
             dispatcher.utter_message(response="utter_default")
             return []
-        buttons = choice_buttons(readings) + [{"title": "转人工", "payload": "转人工"}] * (
-            "request_human" not in readings
-        )
-        dispatcher.utter_message(text=text, buttons=buttons)
+        # a person is always on offer
+        offered = readings if "request_human" in readings else [*readings, "request_human"]
+        dispatcher.utter_message(text=text, buttons=choice_buttons(offered))
         return []

@@ -54,6 +54,7 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self.vectorizer = vectorizer
         self.classifier = classifier
+        self.expose_sources = os.environ.get(SOURCES_ENV) == "1"
 
     @classmethod
     def create(
@@ -99,7 +100,6 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
         if self.vectorizer is None or self.classifier is None:
             return messages
         weight = float(self.config["weight"])
-        expose = os.environ.get(SOURCES_ENV) == "1"
         for message in messages:
             text = message.get(TEXT) or ""
             if not text.strip():
@@ -112,7 +112,7 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
                 name = entry.get("name")
                 if name:
                     scores[name] = scores.get(name, 0.0) + (1 - weight) * float(entry.get("confidence") or 0)
-            if expose:
+            if self.expose_sources:
                 message.set(
                     "intent_sources",
                     {

@@ -9,7 +9,6 @@ spans, and the sentence feature is m3e's own mean pooling, the vector the knowle
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -61,7 +60,6 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
                 f"no ONNX sentence encoder in {folder.resolve()}: run "
                 "`.venv/bin/python -m knowledge_base.retrieval.onnx_export` (make train does)"
             )
-        self.stamp = json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = int(config["threads"])
         options.inter_op_num_threads = 1
@@ -70,6 +68,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(config["max_length"]))
+        width = self.session.get_outputs()[0].shape[-1]
+        self.dim = width if isinstance(width, int) else 512  # m3e-small's hidden size
 
     @classmethod
     def create(
@@ -112,8 +112,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         encoded = (
             dict(zip(map(id, todo), self.encode([m.get(TEXT) for m in todo]), strict=True)) if todo else {}
         )
-        width = self.session.get_outputs()[0].shape[-1]
-        dim = width if isinstance(width, int) else 512
+        dim = self.dim
         for message in with_text:
             tokens = message.get(TOKENS_NAMES[TEXT])
             sequence = np.zeros((len(tokens), dim), dtype=np.float32)

@@ -7,6 +7,7 @@ import pytest
 
 from devstack.stack import Stack
 from knowledge_base.labels import intent_choices, shopper_message
+from tests.e2e.test_intake_slice import tickets_of
 
 pytestmark = pytest.mark.e2e
 
@@ -19,17 +20,6 @@ def turn(stack: Stack, sender: str, text: str) -> list[dict[str, object]]:
     )
     response.raise_for_status()
     return list(response.json())
-
-
-def tickets_of(stack: Stack, conversation_id: str) -> list[dict[str, object]]:
-    response = httpx.get(
-        f"{stack.triage_url}/api/v1/tickets",
-        params={"conversation_id": conversation_id},
-        headers={"Authorization": f"Bearer {stack.tokens.agent}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return list(response.json()["items"])
 
 
 def test_a_misunderstood_message_is_asked_about_then_a_person_takes_over(stack: Stack) -> None:

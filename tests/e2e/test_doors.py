@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from devstack.stack import Stack
+from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +30,6 @@ FORGED_HANDOFF = {
 }
 
 
-def say(stack: Stack, sender: str, text: str) -> None:
-    httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
-    ).raise_for_status()
-
-
 def test_rasa_http_api_refuses_callers_without_the_token(stack: Stack) -> None:
     say(stack, "doors-1", "你好")
     tracker = f"{stack.rasa_url}/conversations/doors-1/tracker"
@@ -54,13 +49,7 @@ def test_a_forged_tracker_posted_to_the_action_server_creates_nothing(stack: Sta
     assert refused.status_code == 401
     wrong = httpx.post(webhook, params={"token": "guess"}, json=FORGED_HANDOFF, timeout=10)
     assert wrong.status_code == 401
-    tickets = httpx.get(
-        f"{stack.triage_url}/api/v1/tickets",
-        params={"conversation_id": "forged-1"},
-        headers={"Authorization": f"Bearer {stack.tokens.agent}"},
-        timeout=10,
-    ).json()["items"]
-    assert tickets == []
+    assert tickets_of(stack, "forged-1") == []
     assert (
         httpx.get(f"http://127.0.0.1:{stack.settings.action_server_port}/health", timeout=10).status_code
         == 200
@@ -102,22 +91,9 @@ def test_a_lone_surrogate_or_control_character_never_breaks_a_later_handoff(stac
     sender = "doors-surrogate"
     body = '{"sender": "doors-surrogate", "message": "\\u5feb\\ud800\\u9012\\u0007"}'
     assert raw_post(stack, body).status_code == 200
-    summary = httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": "订单2025112312345678的快递一直没更新，我要退款"},
-        timeout=60,
-    ).json()
-    assert "核对" in "".join(m.get("text", "") for m in summary)
-    httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": "是的"}, timeout=60
-    ).raise_for_status()
-    tickets = httpx.get(
-        f"{stack.triage_url}/api/v1/tickets",
-        params={"conversation_id": sender},
-        headers={"Authorization": f"Bearer {stack.tokens.agent}"},
-        timeout=10,
-    ).json()["items"]
-    assert len(tickets) == 1
+    assert "核对" in "".join(say(stack, sender, SLICE_MESSAGE))
+    say(stack, sender, "是的")
+    assert len(tickets_of(stack, sender)) == 1
 
 
 def test_a_sender_with_a_lone_surrogate_is_refused(stack: Stack) -> None:
