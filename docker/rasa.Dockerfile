@@ -16,12 +16,23 @@ ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHO
     BOT_SENTENCE_ENCODER_DIR=/app/var/models/m3e-small-onnx
 COPY requirements/rasa.in requirements/rasa.lock requirements/
 RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
+RUN useradd --system --uid 10001 --create-home rasa
 COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/clauses.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
 COPY --from=encoder /app/var/models/m3e-small-onnx var/models/m3e-small-onnx
 COPY nlu_data/ nlu_data/
-COPY bot/ bot/
+# The Rasa project without actions/ (they run in the action-server image): config, domain, stories,
+# jieba's dictionary, and the custom NLU components and REST channel Rasa imports.
+COPY bot/config.yml bot/credentials.yml bot/endpoints.yml bot/
+COPY bot/domain/ bot/domain/
+COPY bot/data/ bot/data/
+COPY bot/jieba/ bot/jieba/
+COPY bot/components/ bot/components/
+COPY bot/channels/ bot/channels/
 WORKDIR /app/bot
 RUN rasa train --config config.yml --domain domain --data ../nlu_data data --out models --fixed-model-name intake
+# Root owns code and model; at run time Rasa writes only its global config in the user's home and
+# temporary files (the unpacked model, jieba's cache) in /tmp.
+USER rasa
 EXPOSE 5005
 HEALTHCHECK --interval=10s --timeout=3s --retries=30 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5005/').status==200 else 1)"
