@@ -22,6 +22,8 @@ from devstack.settings import REPO_ROOT, StackSettings
 from devstack.training import model_path, rasa_env
 from triage_api.core.security import hash_token
 
+TRACKER_DB = 1  # Rasa's trackers live in this database of the stack's Redis
+
 
 @dataclass
 class Tokens:
@@ -35,6 +37,8 @@ class Tokens:
     # stack's own processes know these.
     rasa_api: str = field(default_factory=lambda: "rasa-" + secrets.token_urlsafe(18))
     action_server: str = field(default_factory=lambda: "actions-" + secrets.token_urlsafe(18))
+    # The secret the shop's front end signs identity tokens with (customer id, VIP).
+    shopper_identity: str = field(default_factory=lambda: "identity-" + secrets.token_urlsafe(24))
 
     def registry_json(self) -> str:
         return json.dumps(
@@ -81,6 +85,12 @@ class Stack:
         self.redis_url = settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
 
     @property
+    def tracker_redis_url(self) -> str:
+        """Rasa's trackers: database 1 of the stack's Redis, beside the tickets in database 0."""
+        address = urlparse(self.redis_url)
+        return address._replace(path=f"/{TRACKER_DB}").geturl()
+
+    @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.rasa_port}"
 
@@ -112,6 +122,7 @@ class Stack:
                 "TRIAGE_HOST": "127.0.0.1",
                 "TRIAGE_AGENT_TOKENS": self.tokens.registry_json(),
                 "TRIAGE_CHAT_BOT_URL": f"{self.rasa_url}/webhooks/rest/webhook",
+                "TRIAGE_TRACKER_REDIS_URL": self.tracker_redis_url,
                 "PYTHONPATH": str(REPO_ROOT),
             }
         )
@@ -147,7 +158,7 @@ class Stack:
         self.start_api()
 
         env = rasa_env(settings)
-        redis_address = urlparse(self.redis_url)
+        redis_address = urlparse(self.tracker_redis_url)
         env.update(
             {
                 "TRIAGE_API_URL": self.triage_url,
@@ -155,9 +166,10 @@ class Stack:
                 "ACTION_SERVER_URL": self.action_url,
                 "TRACKER_REDIS_HOST": redis_address.hostname or "127.0.0.1",
                 "TRACKER_REDIS_PORT": str(redis_address.port or 6379),
-                "TRACKER_REDIS_DB": "1",
+                "TRACKER_REDIS_DB": str(TRACKER_DB),
                 "ACTIONS_REDIS_URL": self.redis_url,
                 "ACTIONS_SERVER_SECRET": self.tokens.action_server,
+                "SHOPPER_IDENTITY_SECRET": self.tokens.shopper_identity,
                 "ACTIONS_HOST": "127.0.0.1",
                 "ACTIONS_PORT": str(settings.action_server_port),
             }
@@ -249,6 +261,7 @@ class Stack:
                 f"  development agent token:      {self.tokens.agent}",
                 f"  Rasa HTTP API token:          {self.tokens.rasa_api}   (as ?token=…)",
                 f"  development supervisor token: {self.tokens.supervisor}",
+                f"  shopper identity secret:      {self.tokens.shopper_identity}   (HS256 identity tokens)",
                 "",
                 "Try the whole loop: open the shopper chat, tell the bot your problem, confirm;",
                 "then in the console claim the ticket, reply and resolve; rate it back in the chat.",

@@ -9,6 +9,8 @@ RUN useradd --system --uid 10001 --create-home actions
 COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
 # The urgency package the triage API reads too: the bot hands over on the same signals.
 COPY urgency/ urgency/
+# The one masking of personal data, installed in every process's logging.
+COPY pii/ pii/
 COPY bot/actions/ bot/actions/
 WORKDIR /app/bot
 # Root owns the code; the server only reads it.

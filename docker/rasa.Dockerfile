@@ -20,6 +20,8 @@ RUN useradd --system --uid 10001 --create-home rasa
 COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/clauses.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
 COPY --from=encoder /app/var/models/m3e-small-onnx var/models/m3e-small-onnx
 COPY nlu_data/ nlu_data/
+# The one masking of personal data, installed in every process's logging.
+COPY pii/ pii/
 # The Rasa project without actions/ (they run in the action-server image): config, domain, stories,
 # jieba's dictionary, and the custom NLU components and REST channel Rasa imports.
 COPY bot/config.yml bot/credentials.yml bot/endpoints.yml bot/

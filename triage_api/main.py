@@ -26,6 +26,8 @@ from triage_api.core.logging import configure_logging
 from triage_api.core.redis import connect
 from triage_api.core.security import TokenRegistry
 from triage_api.core.settings import Settings, get_settings
+from triage_api.erasure import routes as erasure_routes
+from triage_api.erasure.service import BotTrackers, Eraser, RetentionSweeper
 from triage_api.flows.hub import PushHub
 from triage_api.flows.inbox import HandoffInbox
 from triage_api.flows.relay import Relay
@@ -67,6 +69,8 @@ def create_app(
         ]
         if settings.sla_check_interval > 0:
             tasks.append(asyncio.create_task(app.state.sla_monitor.run(), name="sla-monitor"))
+        if settings.retention_check_interval > 0:
+            tasks.append(asyncio.create_task(app.state.retention.run(), name="retention"))
         app.state.knowledge_base = None
         if settings.kb_enabled:
             knowledge_base = KnowledgeBase(retrieval_settings or get_retrieval_settings())
@@ -80,6 +84,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await app.state.eraser.trackers.aclose()
             await redis.aclose()
 
     app = FastAPI(
@@ -103,6 +108,7 @@ def create_app(
     app.include_router(kb_routes.router)
     app.include_router(conversation_routes.router)
     app.include_router(console_routes.router)
+    app.include_router(erasure_routes.router)
     app.mount("/static", StaticFiles(directory=console_routes.STATIC_DIR), name="static")
     return app
 
@@ -133,6 +139,11 @@ def install_services(app: FastAPI, settings: Settings, policy: TriagePolicy, red
     app.state.analytics = AnalyticsService(redis, analytics_keys, timezone)
     app.state.escalations = Escalations(redis, keys, store)
     app.state.sla_monitor = SlaMonitor(redis, keys, store, policy, recorder, settings.sla_check_interval)
+    trackers = BotTrackers(settings.tracker_redis_url, settings.tracker_key_prefix)
+    app.state.eraser = Eraser(redis, keys, trackers)
+    app.state.retention = RetentionSweeper(
+        app.state.eraser, settings.closed_ticket_retention_days, settings.retention_check_interval
+    )
 
 
 def main() -> None:

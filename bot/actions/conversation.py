@@ -27,11 +27,23 @@ def channel_of(tracker: Tracker) -> str:
     return channel if channel in CHANNELS else get_settings().default_channel
 
 
+def verified_identity(tracker: Tracker) -> Dict[str, Any]:
+    """The identity the gateway verified from the shop's signed token ({} when anonymous).
+    The gateway drops every unsigned claim, so `identity` can only have come from it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            identity = (event.get("metadata") or {}).get("identity")
+            if isinstance(identity, dict) and identity.get("verified") is True:
+                return identity
+    return {}
+
+
 def customer_of(tracker: Tracker) -> Dict[str, Any]:
-    metadata = latest_metadata(tracker)
+    """Customer id and VIP flag from the verified identity only; anonymous: the conversation id."""
+    identity = verified_identity(tracker)
     customer: Dict[str, Any] = {
-        "id": str(metadata.get("customer_id") or tracker.sender_id)[:128],
-        "vip": metadata.get("vip") is True,
+        "id": str(identity.get("customer_id") or tracker.sender_id)[:128],
+        "vip": identity.get("vip") is True,
     }
     phone = tracker.get_slot("phone")
     if phone:

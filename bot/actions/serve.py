@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.settings import get_settings
+from pii import logs
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/health"})
@@ -42,6 +43,7 @@ def require_secret(app: Sanic, secret: str) -> None:
 def main() -> int:
     from rasa_sdk.endpoint import create_app
 
+    logs.install()  # phones, addresses, names and query strings never reach the log
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     settings = get_settings()
     if not settings.server_secret:

@@ -20,10 +20,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.identity import trusted_metadata
 from knowledge_base.labels import label, shopper_message
 from knowledge_base.textnorm import safe_json, safe_text
+from pii import logs
 
 log = logging.getLogger(__name__)
+# Rasa loads this channel when it starts serving: from then on every log record of the Rasa
+# process (Rasa's, Sanic's, this channel's) is masked as the other processes' are.
+logs.install()
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 4000
@@ -95,8 +100,11 @@ def facts_in(parsed: Dict[str, Any]) -> Dict[str, str]:
 class GatewayRestInput(InputChannel):
     """Rasa's REST channel, with ownership: `channels.gateway.GatewayRestInput` in credentials.yml."""
 
-    def __init__(self, triage_url: Text, token: Text, timeout: float) -> None:
+    def __init__(self, triage_url: Text, token: Text, timeout: float, identity_secret: Text = "") -> None:
         self.desk = TriageDesk(triage_url, token, timeout)
+        self.identity_secret = identity_secret
+        if not identity_secret:
+            log.warning("no SHOPPER_IDENTITY_SECRET: every shopper is anonymous (no customer id, no VIP)")
 
     @classmethod
     def name(cls) -> Text:
@@ -109,6 +117,7 @@ class GatewayRestInput(InputChannel):
             triage_url=str(credentials.get("triage_url") or "http://127.0.0.1:8000"),
             token=str(credentials.get("token") or "dev-bot-token"),
             timeout=float(credentials.get("timeout") or 3.0),
+            identity_secret=str(credentials.get("identity_secret") or ""),
         )
 
     async def _relayed(self, request: Request, sender: str, text: str) -> Optional[List[Dict[str, Any]]]:
@@ -160,6 +169,10 @@ class GatewayRestInput(InputChannel):
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "metadata must be a JSON object")
             metadata = safe_json(metadata) if metadata is not None else None
+            # Who the shopper is and whether they are VIP come from the shop's signed token only.
+            metadata, dropped = trusted_metadata(metadata, self.identity_secret, sender)
+            if dropped:
+                log.warning("ignored an unsigned customer_id / vip claim in a message's metadata")
             if text.strip():
                 relayed = await self._relayed(request, sender, text)
                 if relayed is not None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage_api.core.logging import MaskPersonalData
+from pii.logs import mask_record
 from triage_api.core.privacy import excerpt, mask_addresses, mask_personal_data, mask_phone_number
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -82,6 +82,6 @@ def test_log_lines_never_carry_phones_or_addresses() -> None:
         ("13812345678", "广东省深圳市南山区科技园路88号"),
         None,
     )
-    MaskPersonalData().filter(record)
+    mask_record(record)
     assert record.getMessage() == "shopper 138****5678 at 广东省深圳市****"
     assert not MOBILE.search(record.getMessage())

@@ -1,25 +1,17 @@
-"""Logging that never writes a shopper's phone number or address: every record passes a masking filter."""
+"""Logging that never writes a shopper's phone number, address or name: every record is masked
+when it is made (`pii.logs`), the access log's query strings dropped."""
 
 from __future__ import annotations
 
 import logging
 
-from triage_api.core.privacy import mask_personal_data
-
-
-class MaskPersonalData(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_personal_data(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+from pii import logs
 
 
 def configure_logging(level: str) -> None:
+    logs.install()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskPersonalData())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

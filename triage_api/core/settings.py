@@ -89,6 +89,20 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(
         5, ge=0, description="seconds a stopping API waits for open requests and push streams"
     )
+    closed_ticket_retention_days: int = Field(
+        180, ge=1, description="days a closed ticket is kept after its last change, then deleted"
+    )
+    retention_check_interval: float = Field(
+        3600.0, ge=0, description="seconds between retention sweeps; 0 turns them off"
+    )
+    tracker_redis_url: str = Field(
+        "",
+        description="Redis database of Rasa's trackers, for erasing a shopper (empty: no trackers to erase)",
+    )
+    tracker_key_prefix: str = Field(
+        "tracker:tracker:",
+        description="prefix of Rasa's tracker keys: RedisTrackerStore makes `<key_prefix>:tracker:`",
+    )
     analytics_timezone: str = Field(
         "Asia/Shanghai", description="time zone whose calendar days the review analytics count in"
     )

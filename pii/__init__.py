@@ -1,0 +1,1 @@
+"""Personal data (phones, addresses, names): one masking for every process, its logs included."""
