@@ -23,6 +23,7 @@ from triage_api.conversations import routes as conversation_routes
 from triage_api.conversations.service import Conversations
 from triage_api.core.errors import BodySizeLimit, install_error_handlers
 from triage_api.core.logging import configure_logging
+from triage_api.core.ratelimit import RateLimiter
 from triage_api.core.redis import connect
 from triage_api.core.security import TokenRegistry
 from triage_api.core.settings import Settings, get_settings
@@ -38,7 +39,6 @@ from triage_api.lifecycle.service import Lifecycle
 from triage_api.queues import routes as queue_routes
 from triage_api.queues.service import Queues
 from triage_api.shopper import routes as shopper_routes
-from triage_api.shopper.keys import ShopperKeys
 from triage_api.shopper.service import ShopperLookup
 from triage_api.sla import routes as sla_routes
 from triage_api.sla.monitor import SlaMonitor
@@ -128,10 +128,10 @@ def install_services(app: FastAPI, settings: Settings, policy: TriagePolicy, red
     app.state.relay = Relay(redis, keys, store)
     app.state.inbox = HandoffInbox(store, keys)
     app.state.queues = Queues(redis, keys, store, recorder, app.state.tokens, settings.agent_capacity)
+    app.state.rate_limiter = RateLimiter(redis, settings.key_prefix)
     app.state.shopper = ShopperLookup(
-        redis,
-        ShopperKeys(settings.key_prefix),
         store,
+        app.state.rate_limiter,
         window=settings.shopper_lookup_window,
         per_client=settings.shopper_lookups_per_ip,
         per_ticket=settings.shopper_lookups_per_ticket,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.triage_api.conftest import AGENT, ORDER, claim, open_ticket
 
-# A window of years: no test can straddle two windows, so counts never reset mid-test.
+# A window of years: counts never reset mid-test.
 NO_RESET = 10**8
 
 
@@ -99,6 +100,16 @@ def test_one_ticket_is_limited_per_window_from_any_address(make_api: Callable[..
     ]
     assert statuses == [404] * 5 + [429]
     assert lookup(api, ticket["id"], ORDER, client="10.0.2.1").status_code == 429
+
+
+def test_an_address_is_served_again_once_retry_after_has_passed(make_api: Callable[..., TestClient]) -> None:
+    api = make_api(shopper_lookup_window=2, shopper_lookups_per_ip=1, trust_forwarded_for=True)
+    ticket = open_ticket(api)
+    first = lookup(api, ticket["id"], ORDER, client="10.0.4.1")
+    limited = lookup(api, ticket["id"], ORDER, client="10.0.4.1")
+    time.sleep(int(limited.headers["Retry-After"]))
+    again = lookup(api, ticket["id"], ORDER, client="10.0.4.1")
+    assert (first.status_code, limited.status_code, again.status_code) == (200, 429, 200)
 
 
 def test_forwarded_addresses_are_ignored_unless_trusted(make_api: Callable[..., TestClient]) -> None:

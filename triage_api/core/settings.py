@@ -60,13 +60,27 @@ class Settings(BaseSettings):
         description="seconds between SLA checks of the background monitor; 0 turns the monitor off",
     )
     shopper_lookup_window: int = Field(
-        60, ge=1, description="seconds of the fixed window the shopper status lookup limits count in"
+        60, ge=1, description="seconds of the moving window the shopper status lookup limits count in"
     )
     shopper_lookups_per_ip: int = Field(
         20, ge=1, description="shopper status lookups one client address may make per window"
     )
     shopper_lookups_per_ticket: int = Field(
         10, ge=1, description="shopper status lookups of one ticket id per window, from any address"
+    )
+    kb_search_window: int = Field(
+        60, ge=1, description="seconds of the moving window the knowledge-base search limits count in"
+    )
+    kb_searches_per_ip: int = Field(
+        30, ge=1, description="knowledge-base searches one client address may make per window without a token"
+    )
+    kb_searches_per_principal: int = Field(
+        1200,
+        ge=1,
+        description=(
+            "knowledge-base searches one token holder may make per window; the bot's one token "
+            "carries every shopper's FAQ questions"
+        ),
     )
     trust_forwarded_for: bool = Field(
         False,

@@ -1,4 +1,4 @@
-"""Knowledge-base routes: FAQ search for anyone, agent scripts (search, render) for staff."""
+"""Knowledge-base routes: FAQ search for anyone (rate limited), agent scripts (search, render) for staff."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from triage_api.core.ratelimit import RateLimiter, client_address, per_window, rate_limiter
 from triage_api.core.security import Principal, Role, TokenRegistry, require_roles
+from triage_api.core.settings import Settings
 from triage_api.kb.service import KnowledgeBase
 from triage_api.tickets.schemas import IssueType
 
@@ -53,9 +55,28 @@ def _knowledge_base(request: Request) -> KnowledgeBase:
     return knowledge_base
 
 
-@router.get("/search", response_model=SearchResponse)
+async def _count_search(request: Request, limiter: RateLimiter, principal: Principal | None) -> None:
+    """Every search runs the encoder: anonymous callers count per address, token holders per
+    principal at a higher limit; an unknown token counts as anonymous."""
+    settings: Settings = request.app.state.settings
+    window = settings.kb_search_window
+    if principal is None:
+        limit = per_window("kb-search-ip", settings.kb_searches_per_ip, window)
+        caller = client_address(request)
+    else:
+        limit = per_window("kb-search-principal", settings.kb_searches_per_principal, window)
+        caller = principal.name
+    await limiter.hit(limit, caller, "too many searches; try again later")
+
+
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    responses={429: {"description": "rate limited (per address without a token, per principal with one)"}},
+)
 async def search(
     request: Request,
+    limiter: Annotated[RateLimiter, Depends(rate_limiter)],
     q: Annotated[str, Query(min_length=1, max_length=500)],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     kind: Literal["faq", "script"] | None = None,
@@ -63,7 +84,9 @@ async def search(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)] = None,
 ) -> SearchResponse:
     registry: TokenRegistry = request.app.state.tokens
-    signed_in = credentials is not None and registry.resolve(credentials.credentials) is not None
+    principal = registry.resolve(credentials.credentials) if credentials is not None else None
+    await _count_search(request, limiter, principal)
+    signed_in = principal is not None
     if kind == "script" and not signed_in:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="agent scripts need a bearer token")
     if not signed_in:

@@ -6,19 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from triage_api.core.ratelimit import client_address
 from triage_api.shopper.schemas import ShopperStatus
 from triage_api.shopper.service import ShopperLookup
 
 router = APIRouter(prefix="/api/v1/shopper", tags=["shopper"])
-
-
-def client_address(request: Request) -> str:
-    """The caller's address; X-Forwarded-For only when a trusted proxy is configured to set it."""
-    if request.app.state.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:64]
-    return request.client.host if request.client else "unknown"
 
 
 @router.get(
