@@ -25,11 +25,10 @@ def run() -> int:
         print("starting Redis, triage API, action server and Rasa server …", flush=True)
         stack.start()
         print(stack.banner(), flush=True)
-        while not stopping.wait(1.0):
-            for service in stack.services:
-                if service.process.poll() is not None:
-                    print(f"{service.name} stopped unexpectedly; see {service.log_path}", flush=True)
-                    stopping.set()
+        # A child that dies is restarted with back-off; the others keep serving meanwhile.
+        while not stopping.wait(0.5):
+            for name in stack.supervise_once():
+                print(f"{name} started again", flush=True)
         return 0
     except (RuntimeError, TimeoutError) as error:
         print(f"start-up failed: {error}", file=sys.stderr, flush=True)

@@ -9,9 +9,11 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -58,12 +60,28 @@ class Tokens:
         )
 
 
+# A child that dies is restarted after 1 s, then 2, 4 … up to 30 s while it keeps dying; one that
+# has run for a minute starts again from 1 s.
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+HEALTHY_AFTER_SECONDS = 60.0
+
+
 @dataclass
 class Service:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes] | None = None
+    launch: Callable[[], subprocess.Popen[bytes]] | None = None  # how to start it again
+    restarts: int = 0
+    failures: int = 0  # deaths in a row, for the back-off
+    started_at: float = field(default_factory=time.monotonic)
+    restart_at: float | None = None  # when a dead child is due to start again
+    held: bool = False  # stopped on purpose (`stop_service`): not restarted
+
+    def backoff(self) -> float:
+        return min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2**self.failures)
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
@@ -83,6 +101,8 @@ class Stack:
         self.services: list[Service] = []
         self.log_dir = settings.data_dir / "log"
         self.redis_url = settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
+        self._stopping = threading.Event()
+        self._supervising = threading.Lock()
 
     @property
     def tracker_redis_url(self) -> str:
@@ -106,10 +126,13 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        process = subprocess.Popen(
-            args, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        service = Service(name=name, process=process, log_path=log_path, log_file=log_file)
+
+        def launch() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                args, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+        service = Service(name=name, process=launch(), log_path=log_path, log_file=log_file, launch=launch)
         self.services.append(service)
         return service
 
@@ -139,8 +162,10 @@ class Stack:
         self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
 
     def stop_service(self, name: str) -> None:
-        """Stops one child (a fault test takes the API away mid-conversation)."""
+        """Stops one child and keeps it stopped (a fault test takes the API away mid-conversation)."""
         for service in self.services:
+            if service.name == name:
+                service.held = True
             if service.name == name and service.process.poll() is None:
                 os.killpg(service.process.pid, signal.SIGTERM)
                 try:
@@ -153,8 +178,15 @@ class Stack:
         settings = self.settings
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if settings.redis_url is None:
-            redis = start_redis(settings.data_dir / "redis", settings.redis_port, self.log_dir / "redis.log")
-            self.services.append(Service("redis", redis, self.log_dir / "redis.log"))
+
+            def launch_redis() -> subprocess.Popen[bytes]:
+                return start_redis(
+                    settings.data_dir / "redis", settings.redis_port, self.log_dir / "redis.log"
+                )
+
+            self.services.append(
+                Service("redis", launch_redis(), self.log_dir / "redis.log", launch=launch_redis)
+            )
         self.start_api()
 
         env = rasa_env(settings)
@@ -229,7 +261,58 @@ class Stack:
             raise TimeoutError(f"not healthy in time: {', '.join(pending)} (logs in {self.log_dir})")
         wait_for_port("127.0.0.1", self.settings.rasa_port, timeout=5)
 
+    # ----- supervision: a child that dies is restarted, the others keep serving
+    def supervise_once(self, now: float | None = None) -> list[str]:
+        """Restarts each dead child whose back-off has passed; the names of those restarted."""
+        now = time.monotonic() if now is None else now
+        restarted: list[str] = []
+        with self._supervising:
+            if self._stopping.is_set():
+                return restarted
+            for service in self.services:
+                if service.process.poll() is None:
+                    if now - service.started_at >= HEALTHY_AFTER_SECONDS:
+                        service.failures = 0
+                    continue
+                if service.launch is None or service.held:
+                    continue
+                if service.restart_at is None:
+                    service.restart_at = now + service.backoff()
+                    print(
+                        f"{service.name} exited with {service.process.returncode}; restarting in "
+                        f"{service.backoff():.0f} s (see {service.log_path})",
+                        flush=True,
+                    )
+                if now >= service.restart_at:
+                    try:
+                        service.process = service.launch()
+                    except (OSError, RuntimeError) as error:  # e.g. its port still taken: try later
+                        print(f"{service.name} could not start again: {error}", flush=True)
+                    else:
+                        service.restarts += 1
+                        restarted.append(service.name)
+                    service.failures += 1
+                    service.started_at, service.restart_at = now, None
+        return restarted
+
+    def start_supervisor(self, interval: float = 0.5) -> None:
+        """Watches the children from a background thread until `stop()`."""
+
+        def watch() -> None:
+            while not self._stopping.wait(interval):
+                self.supervise_once()
+
+        threading.Thread(target=watch, name="stack-supervisor", daemon=True).start()
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
     def stop(self) -> None:
+        self._stopping.set()
+        with self._supervising:
+            self._stop_children()
+
+    def _stop_children(self) -> None:
         for service in reversed(self.services):
             if service.process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):

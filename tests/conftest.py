@@ -86,6 +86,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(settings)
     try:
         running.start()
+        running.start_supervisor()  # a child killed by a fault test comes back, as under make run
         yield running
     finally:
         running.stop()

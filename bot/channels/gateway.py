@@ -11,6 +11,7 @@ API cannot be reached, the bot answers (and a handoff it makes is stored durably
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import quote
 
@@ -29,6 +30,28 @@ log = logging.getLogger(__name__)
 # Rasa loads this channel when it starts serving: from then on every log record of the Rasa
 # process (Rasa's, Sanic's, this channel's) is masked as the other processes' are.
 logs.install()
+
+# Rasa carries on when a custom action fails (the action server is down): it logs the error, drops
+# the action's events and lets the bot answer as if nothing happened, so a shopper mid-intake got
+# "没太明白". The channel watches for that error during each message's turn and tells the truth.
+_turn_failures: ContextVar[list[str] | None] = ContextVar("turn_failures", default=None)
+
+
+# What Rasa 3.6 logs when a custom action, or the custom slot mapping of every turn, could not run.
+_ACTION_FAILED = ("while running action", "Failed to execute custom action")
+
+
+class ActionFailureWatch(logging.Handler):
+    """Notes, for the message being handled, that one of its actions failed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        failures = _turn_failures.get()
+        if failures is not None and any(sign in str(record.msg) for sign in _ACTION_FAILED):
+            failures.append(record.name)
+
+
+for _logger in ("rasa.core.processor", "rasa.core.actions.action"):
+    logging.getLogger(_logger).addHandler(ActionFailureWatch(level=logging.WARNING))
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 4000
@@ -178,12 +201,20 @@ class GatewayRestInput(InputChannel):
                 if relayed is not None:
                     return response.json(relayed)
             collector = CollectingOutputChannel()
+            failures: List[str] = []
+            watching = _turn_failures.set(failures)
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
                 )
             except Exception:
                 log.exception("the bot failed on a message")
+                failures.append("channel")
+            finally:
+                _turn_failures.reset(watching)
+            if failures:
+                # What the bot said after a lost action may be wrong ("没太明白"); say what happened.
+                return response.json([{"recipient_id": sender, "text": shopper_message("bot_busy")}])
             return response.json(collector.messages)
 
         return webhook

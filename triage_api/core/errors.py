@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,6 +55,16 @@ def install_error_handlers(app: FastAPI) -> None:
         response = _error(exc.status_code, _code_for(exc.status_code), str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def _storage_away(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis unreachable: %s", type(exc).__name__)
+        response = _error(
+            503, "unavailable", "the ticket store is unreachable; nothing was applied"
+        )
+        response.headers["Retry-After"] = "2"
         return response
 
     @app.exception_handler(Exception)
