@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import AGENT, BOT
+from triage_api.conversations.service import sign_conversation
 from triage_api.core.security import hash_token
 from triage_api.core.settings import Settings
 from triage_api.main import create_app
@@ -58,6 +59,12 @@ def claim(api: TestClient, queue: str, headers: dict[str, str] = AGENT) -> dict[
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def shopper_page(api: TestClient, conversation_id: str = "conv-1") -> dict[str, str]:
+    """The headers of the shopper's own page: its conversation's chat token, no bearer token."""
+    secret = api.app.state.settings.chat_secret  # type: ignore[attr-defined]
+    return {"X-Chat-Token": sign_conversation(secret, conversation_id)}
 
 
 def token_registry(principals: dict[str, tuple[str, str]]) -> str:

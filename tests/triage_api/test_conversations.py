@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from knowledge_base.labels import shopper_message
-from tests.triage_api.conftest import AGENT, BOT, SUPERVISOR, case, claim, open_ticket
+from tests.triage_api.conftest import AGENT, BOT, SUPERVISOR, case, claim, open_ticket, shopper_page
 from triage_api.conversations.rating import read_rating
 
 
@@ -90,7 +90,7 @@ def test_a_resolved_conversation_goes_back_to_the_bot_which_awaits_the_rating(de
 
 def test_after_the_revisit_no_rating_is_awaited_any_more(desk: TestClient) -> None:
     ticket = resolved_ticket(desk)
-    post(desk, ticket, "revisit", {"csat": 5}, BOT)
+    post(desk, ticket, "revisit", {"csat": 5}, shopper_page(desk))
     held = state(desk)
     assert (held["owner"], held["status"], held["awaiting_rating"]) == ("bot", "closed", False)
 
@@ -98,7 +98,7 @@ def test_after_the_revisit_no_rating_is_awaited_any_more(desk: TestClient) -> No
 def test_an_earlier_ticket_reopened_by_a_supervisor_holds_the_conversation_again(desk: TestClient) -> None:
     first = resolved_ticket(desk)
     second = resolved_ticket(desk)  # the shopper came back with another problem, solved too
-    post(desk, second, "revisit", {"csat": 5}, BOT)
+    post(desk, second, "revisit", {"csat": 5}, shopper_page(desk))
     post(desk, first, "reopen", {"reason": "买家投诉券仍无法使用"}, SUPERVISOR)
     held = state(desk)
     assert (held["owner"], held["ticket_id"]) == ("agent", first["id"])

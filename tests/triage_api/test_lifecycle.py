@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.triage_api.conftest import AGENT, BOT, SUPERVISOR, TRAINER, claim, handoff, open_ticket
+from tests.triage_api.conftest import (
+    AGENT,
+    BOT,
+    SUPERVISOR,
+    TRAINER,
+    claim,
+    handoff,
+    open_ticket,
+    shopper_page,
+)
 from triage_api.lifecycle.transitions import ALLOWED, can_move
 from triage_api.tickets.schemas import HELD_STATUSES, WAITING_STATUSES, TicketStatus
 
@@ -134,8 +143,9 @@ def test_a_resolution_without_a_reply_still_counts_as_the_first_response(desk: T
 def test_the_revisit_collects_csat_and_closes(desk: TestClient) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    closed = post(desk, ticket, "revisit", {"csat": 5, "comment": "很满意"}, BOT).json()
-    assert (closed["status"], closed["revisit"]["csat"], closed["revisit"]["comment"]) == (
+    answer = post(desk, ticket, "revisit", {"csat": 5, "comment": "很满意"}, shopper_page(desk)).json()
+    closed = desk.get(f"/api/v1/tickets/{ticket['id']}", headers=AGENT).json()
+    assert (answer["status"], closed["revisit"]["csat"], closed["revisit"]["comment"]) == (
         "closed",
         5,
         "很满意",
@@ -146,7 +156,7 @@ def test_the_revisit_collects_csat_and_closes(desk: TestClient) -> None:
 def test_csat_outside_one_to_five_is_refused(desk: TestClient, csat: Any) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    response = post(desk, ticket, "revisit", {"csat": csat}, BOT)
+    response = post(desk, ticket, "revisit", {"csat": csat}, shopper_page(desk))
     assert response.status_code == 422
     assert ["body", "csat"] in [d["loc"] for d in response.json()["error"]["details"]]
 
@@ -154,7 +164,7 @@ def test_csat_outside_one_to_five_is_refused(desk: TestClient, csat: Any) -> Non
 def test_a_reopened_ticket_waits_in_its_queue_again_with_a_new_deadline(desk: TestClient) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    post(desk, ticket, "revisit", {"csat": 4, "comment": "还行"}, BOT)
+    post(desk, ticket, "revisit", {"csat": 4, "comment": "还行"}, shopper_page(desk))
     reopened = post(desk, ticket, "reopen", {"reason": "券仍然无法使用"}, BOT).json()
     assert (reopened["status"], reopened["assignee"], reopened["reopens"]) == ("reopened", None, 1)
     assert reopened["sla"]["resolution_due"] > ticket["sla"]["resolution_due"]
@@ -172,7 +182,8 @@ def test_a_low_rating_or_not_solved_reopens_the_ticket_to_the_same_team(
 ) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    reopened = post(desk, ticket, "revisit", body, BOT).json()
+    post(desk, ticket, "revisit", body, shopper_page(desk))
+    reopened = desk.get(f"/api/v1/tickets/{ticket['id']}", headers=AGENT).json()
     assert (reopened["status"], reopened["queue"], reopened["revisit"]["csat"]) == (
         "reopened",
         ticket["queue"],
@@ -183,7 +194,7 @@ def test_a_low_rating_or_not_solved_reopens_the_ticket_to_the_same_team(
     assert claim(desk, ticket["queue"])["ticket"]["id"] == ticket["id"]
 
 
-@pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
+@pytest.mark.parametrize("who", [AGENT, SUPERVISOR, BOT])
 def test_only_the_shoppers_channel_records_a_rating(desk: TestClient, who: dict[str, str]) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
@@ -202,14 +213,14 @@ def test_actions_out_of_turn_are_refused_with_409(
     desk: TestClient, action: str, body: dict[str, Any]
 ) -> None:
     ticket = open_ticket(desk)  # new: not yet claimed, let alone resolved
-    response = post(desk, ticket, action, body, BOT if action == "revisit" else SUPERVISOR)
+    response = post(desk, ticket, action, body, shopper_page(desk) if action == "revisit" else SUPERVISOR)
     assert (response.status_code, response.json()["error"]["code"]) == (409, "invalid_transition")
 
 
 def test_a_closed_ticket_takes_no_more_shopper_messages_or_resolutions(desk: TestClient) -> None:
     ticket = assigned_ticket(desk)
     post(desk, ticket, "resolve", {"remedy": "compensation", "note": "已补券"}, AGENT)
-    post(desk, ticket, "revisit", {"csat": 4}, BOT)
+    post(desk, ticket, "revisit", {"csat": 4}, shopper_page(desk))
     assert post(desk, ticket, "shopper-messages", {"text": "还有个问题"}, BOT).status_code == 409
     assert post(desk, ticket, "resolve", {"remedy": "apology", "note": "x"}, SUPERVISOR).status_code == 409
 

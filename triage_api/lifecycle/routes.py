@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from triage_api.conversations.schemas import ConversationState
+from triage_api.conversations.service import Conversations, token_matches
 from triage_api.core.security import Principal, Role, require_roles
+from triage_api.core.settings import Settings
 from triage_api.lifecycle.schemas import (
     NoteRequest,
     ReopenRequest,
@@ -18,17 +22,18 @@ from triage_api.lifecycle.schemas import (
     ShopperMessage,
     StatusChange,
 )
-from triage_api.lifecycle.service import Lifecycle
+from triage_api.lifecycle.service import SHOPPER, Lifecycle
 from triage_api.tickets.routes import TicketId
 from triage_api.tickets.schemas import Ticket
+from triage_api.tickets.views import ticket_for
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["lifecycle"])
 
 _desk = require_roles(Role.agent, Role.supervisor)
 _shopper_channel = require_roles(Role.bot)
-# Only the shopper's channel records a rating; a reopen may come from it or from a person.
-_rating_channel = require_roles(Role.bot)
+# A reopen may come from the shopper's channel or from a person; a rating only from the shopper.
 _follow_up = require_roles(Role.bot, Role.agent, Role.supervisor)
+_any_bearer = HTTPBearer(auto_error=False)
 
 
 def lifecycle(request: Request) -> Lifecycle:
@@ -44,7 +49,7 @@ async def add_note(
     ticket_id: TicketId, body: NoteRequest, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:
     """An internal note (never shown to the shopper)."""
-    return await service.add_note(ticket_id, who, body)
+    return ticket_for(await service.add_note(ticket_id, who, body), who)
 
 
 @router.post("/{ticket_id}/replies", response_model=Ticket)
@@ -52,7 +57,7 @@ async def reply(
     ticket_id: TicketId, body: ReplyRequest, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:
     """The assignee answers the shopper; the first answer meets the first-response deadline."""
-    return await service.reply(ticket_id, who, body)
+    return ticket_for(await service.reply(ticket_id, who, body), who)
 
 
 @router.post("/{ticket_id}/shopper-messages", response_model=Ticket)
@@ -63,7 +68,7 @@ async def shopper_message(
     service: Service,
 ) -> Ticket:
     """The bot relays what the shopper wrote after the handoff."""
-    return await service.shopper_message(ticket_id, who, body)
+    return ticket_for(await service.shopper_message(ticket_id, who, body), who)
 
 
 class FactsFilled(BaseModel):
@@ -88,7 +93,7 @@ async def set_status(
     ticket_id: TicketId, body: StatusChange, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:
     """assigned <-> waiting_customer; other statuses have their own endpoints."""
-    return await service.set_status(ticket_id, who, body)
+    return ticket_for(await service.set_status(ticket_id, who, body), who)
 
 
 @router.post("/{ticket_id}/resolve", response_model=Ticket)
@@ -96,19 +101,40 @@ async def resolve(
     ticket_id: TicketId, body: ResolveRequest, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:
     """The remedy was executed: the ticket is resolved and waits for its revisit."""
-    return await service.resolve(ticket_id, who, body)
+    return ticket_for(await service.resolve(ticket_id, who, body), who)
 
 
-@router.post("/{ticket_id}/revisit", response_model=Ticket)
+@router.post(
+    "/{ticket_id}/revisit",
+    response_model=ConversationState,
+    responses={403: {"description": "a bearer token: staff and bots never rate for the shopper"}},
+)
 async def revisit(
+    request: Request,
     ticket_id: TicketId,
     body: RevisitRequest,
-    who: Annotated[Principal, Depends(_rating_channel)],
     service: Service,
-) -> Ticket:
-    """The revisit (回访) with the shopper's CSAT closes the ticket; only the shopper's channel
-    (role bot) records it. A rating of 2 or less, or `solved: false`, reopens it to its team."""
-    return await service.revisit(ticket_id, who, body)
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_any_bearer)],
+    x_chat_token: Annotated[str | None, Header(max_length=128)] = None,
+) -> ConversationState:
+    """The revisit (回访) from the shopper's own page, e.g. a star widget: authorised by the
+    `X-Chat-Token` of the ticket's conversation (as its push stream), never by a bearer token. A
+    rating typed in the chat reaches the ticket as the shopper's words through the channel
+    (`POST /conversations/{id}/messages`). The CSAT closes the ticket; 2 or less, or `solved:
+    false`, reopens it to its team. Answers what the shopper's page shows: the conversation state."""
+    if bearer is not None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="only the shopper rates: from their page with its chat token, or in their own words "
+            "through the channel",
+        )
+    settings: Settings = request.app.state.settings
+    ticket = await service.store.get(ticket_id)
+    if ticket is None or not token_matches(settings.chat_secret, ticket.conversation_id, x_chat_token or ""):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="missing or wrong chat token")
+    await service.revisit(ticket_id, SHOPPER, body)
+    conversations: Conversations = request.app.state.conversations
+    return await conversations.state(ticket.conversation_id)
 
 
 @router.post("/{ticket_id}/reopen", response_model=Ticket)
@@ -116,4 +142,4 @@ async def reopen(
     ticket_id: TicketId, body: ReopenRequest, who: Annotated[Principal, Depends(_follow_up)], service: Service
 ) -> Ticket:
     """Not solved after all: back to its queue with a new resolution deadline."""
-    return await service.reopen(ticket_id, who, body)
+    return ticket_for(await service.reopen(ticket_id, who, body), who)

@@ -49,6 +49,9 @@ _OWN_ENDPOINT = {
 
 # A revisit at or below this satisfaction reopens the ticket to its team.
 LOW_CSAT = 2
+# Who a rating from the shopper's own page (its chat token) is recorded as; the role is the
+# shopper's channel's, as when the channel relays a rating the shopper wrote.
+SHOPPER = Principal(name="shopper", role=Role.bot)
 
 
 class NotYourTicket(DomainError):

@@ -11,6 +11,7 @@ from triage_api.queues.schemas import AgentWorkload, ClaimResult, QueueOverview,
 from triage_api.queues.service import Queues
 from triage_api.tickets.routes import TicketId
 from triage_api.tickets.schemas import Queue, Ticket
+from triage_api.tickets.views import ticket_for
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 
@@ -46,7 +47,7 @@ async def waiting(
 async def claim(queue: Queue, who: Annotated[Principal, Depends(_desk)], service: Service) -> ClaimResult:
     """Assigns the queue's first ticket to the caller (409 at capacity)."""
     ticket = await service.claim_next(queue, who)
-    return ClaimResult(claimed=ticket is not None, ticket=ticket)
+    return ClaimResult(claimed=ticket is not None, ticket=ticket_for(ticket, who) if ticket else None)
 
 
 @router.get("/agents/me/tickets", response_model=AgentWorkload)
@@ -59,5 +60,6 @@ async def my_tickets(who: Annotated[Principal, Depends(_desk)], service: Service
 async def transfer(
     ticket_id: TicketId, body: TransferRequest, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:
-    """To another queue or agent: supervisors any ticket, agents the ones assigned to them."""
-    return await service.transfer(ticket_id, who, body)
+    """To another queue or agent: supervisors any ticket, agents the ones assigned to them. The
+    answer is read as the caller, who usually holds the ticket no more."""
+    return ticket_for(await service.transfer(ticket_id, who, body), who)

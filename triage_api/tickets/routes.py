@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from triage_api.core.security import Principal, Role, require_roles
 from triage_api.tickets.schemas import AuditTrail, HandoffRequest, Ticket, TicketList
 from triage_api.tickets.service import TicketStore
+from triage_api.tickets.views import ticket_for, tickets_for
 
 TicketId = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -39,28 +40,31 @@ async def create_handoff(
     result = await store.create_from_handoff(handoff, actor=principal.name)
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return result.ticket
+    return ticket_for(result.ticket, principal)
 
 
 @router.get("/tickets", response_model=TicketList)
 async def list_tickets(
     conversation_id: Annotated[str, Query(min_length=1, max_length=128)],
-    _: Annotated[Principal, Depends(_ticket_readers)],
+    principal: Annotated[Principal, Depends(_ticket_readers)],
     store: Annotated[TicketStore, Depends(ticket_store)],
 ) -> TicketList:
-    return TicketList(items=await store.list_by_conversation(conversation_id))
+    """The conversation's tickets, oldest first, each as the caller may read it."""
+    return TicketList(items=tickets_for(await store.list_by_conversation(conversation_id), principal))
 
 
 @router.get("/tickets/{ticket_id}", response_model=Ticket)
 async def get_ticket(
     ticket_id: str,
-    _: Annotated[Principal, Depends(_ticket_readers)],
+    principal: Annotated[Principal, Depends(_ticket_readers)],
     store: Annotated[TicketStore, Depends(ticket_store)],
 ) -> Ticket:
+    """The whole case; the phone and personal data in texts in full only for its holder, and
+    internal notes for the desk only (`tickets.views`)."""
     ticket = await store.get(ticket_id) if len(ticket_id) <= 64 else None
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no ticket {ticket_id[:64]}")
-    return ticket
+    return ticket_for(ticket, principal)
 
 
 @router.get("/tickets/{ticket_id}/audit", response_model=AuditTrail)

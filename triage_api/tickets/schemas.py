@@ -119,7 +119,11 @@ class Customer(BaseModel):
 
     id: ShortText
     vip: bool = False
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="in a ticket's view: in full only for the agent holding the ticket, else 138****5678",
+    )
 
 
 class HandoffRequest(BaseModel):
@@ -192,7 +196,8 @@ class Revisit(BaseModel):
 
 
 class Ticket(BaseModel):
-    """The agents' view of a ticket (contract: GET /api/v1/tickets/{id})."""
+    """The agents' view of a ticket (contract: GET /api/v1/tickets/{id}); routes answer it as
+    `tickets.views.ticket_for` lets the caller read it."""
 
     id: str
     conversation_id: str
@@ -221,7 +226,7 @@ class Ticket(BaseModel):
     escalated: bool = False
     transfers: int = 0
     reopens: int = 0
-    notes: list[Note] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list, description="internal; for agents and supervisors only")
     resolution: Resolution | None = None
     revisit: Revisit | None = None
     created_at: datetime

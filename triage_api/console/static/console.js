@@ -113,6 +113,14 @@ function summaryItem(name, value) {
   return el("div", { class: "fact" }, el("dt", { text: name }), el("dd", { text: value || "—" }));
 }
 
+// The API sends the shopper's whole number only to the agent holding the ticket; a masked one
+// (138****5678) is shown as it is, with nothing to call.
+function phoneItem(phone) {
+  const callable = Boolean(phone) && /^\+?[\d\s-]+$/.test(phone);
+  const number = callable ? el("a", { class: "call", href: `tel:${phone.replace(/[\s-]/g, "")}`, text: phone }) : phone || "—";
+  return el("div", { class: "fact contact" }, el("dt", { text: "联系电话" }), el("dd", {}, number));
+}
+
 function turnBubble(turn) {
   const who = turn.role === "user" ? "买家" : turn.role === "agent" ? `客服 ${turn.author || ""}` : "机器人";
   return el("li", { class: `turn ${turn.role}` }, el("div", { class: "turn-meta", text: `${who} ${formatTime(turn.ts)}` }),
@@ -147,6 +155,7 @@ function renderTicket(ticket) {
       summaryItem("金额", ticket.amount),
       summaryItem("主播", ticket.host),
       summaryItem("渠道", label("channel", ticket.channel)),
+      phoneItem(ticket.customer.phone),
       summaryItem("队列", label("queue", ticket.queue)),
       summaryItem("责任方", label("responsibility", ticket.responsibility)),
       summaryItem("处理人", ticket.assignee),
