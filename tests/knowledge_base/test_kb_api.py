@@ -37,6 +37,13 @@ def test_anonymous_callers_see_only_faq(kb_api: TestClient) -> None:
     assert kb_api.get("/api/v1/kb/search", params={"q": "安抚", "kind": "script"}).status_code == 401
 
 
+def test_the_bot_sees_only_faq_and_is_refused_scripts(kb_api: TestClient) -> None:
+    body = kb_api.get("/api/v1/kb/search", params={"q": "客户很生气怎么安抚"}, headers=BOT).json()
+    assert body["results"] and all(r["kind"] == "faq" for r in body["results"])
+    answer = kb_api.get("/api/v1/kb/search", params={"q": "安抚", "kind": "script"}, headers=BOT)
+    assert answer.status_code == 403
+
+
 def test_agents_get_scripts(kb_api: TestClient) -> None:
     body = kb_api.get(
         "/api/v1/kb/search", params={"q": "客户很生气怎么安抚", "kind": "script"}, headers=AGENT

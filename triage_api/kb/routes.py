@@ -17,7 +17,8 @@ from triage_api.tickets.schemas import IssueType
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 _optional_bearer = HTTPBearer(auto_error=False)
-_staff = require_roles(Role.agent, Role.supervisor, Role.trainer)
+STAFF_ROLES = (Role.agent, Role.supervisor, Role.trainer)
+_staff = require_roles(*STAFF_ROLES)
 ScriptValue = Annotated[str | None, Query(max_length=200)]
 
 
@@ -72,7 +73,11 @@ async def _count_search(request: Request, limiter: RateLimiter, principal: Princ
 @router.get(
     "/search",
     response_model=SearchResponse,
-    responses={429: {"description": "rate limited (per address without a token, per principal with one)"}},
+    responses={
+        401: {"description": "agent scripts asked for without a token"},
+        403: {"description": "agent scripts asked for with a token that is not staff's (the bot's)"},
+        429: {"description": "rate limited (per address without a token, per principal with one)"},
+    },
 )
 async def search(
     request: Request,
@@ -86,10 +91,15 @@ async def search(
     registry: TokenRegistry = request.app.state.tokens
     principal = registry.resolve(credentials.credentials) if credentials is not None else None
     await _count_search(request, limiter, principal)
-    signed_in = principal is not None
-    if kind == "script" and not signed_in:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="agent scripts need a bearer token")
-    if not signed_in:
+    # Agent scripts are for staff; the bot and anonymous callers search the FAQ only.
+    staff = principal is not None and principal.role in STAFF_ROLES
+    if kind == "script" and principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="agent scripts need a staff token")
+    if kind == "script" and not staff:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="agent scripts are for agents, supervisors and trainers"
+        )
+    if not staff:
         kind = "faq"
     knowledge_base = _knowledge_base(request)
     retriever = knowledge_base.live.current
