@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,8 +76,36 @@ class LoadedIndex:
         )
 
 
+@contextlib.contextmanager
+def index_lock(index_dir: Path, exclusive: bool) -> Iterator[None]:
+    """A lock file beside the index shared by every process that reads or writes it: builds (and
+    their swap) take it exclusively, one at a time; loads share it, so none sees a half swap."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.with_name(index_dir.name + ".lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_index(content_dir: Path, index_dir: Path, embedder: Embedder, progress: bool = True) -> IndexStamp:
-    """Embed every view of every document and write the index atomically (temp dir + rename)."""
+    """Embed every view of every document and write the index atomically (own staging dir + rename)."""
+    with index_lock(index_dir, exclusive=True):
+        return _build_locked(content_dir, index_dir, embedder, progress)
+
+
+def ensure_index(content_dir: Path, index_dir: Path, embedder: Embedder) -> bool:
+    """Builds the index if it is stale; True if this call built it. Safe with many API workers:
+    the first builds, the others wait for it and find the index current."""
+    with index_lock(index_dir, exclusive=True):
+        if not is_stale(index_dir, content_dir, embedder.model_name, embedder.encoder_id):
+            return False
+        _build_locked(content_dir, index_dir, embedder, progress=False)
+        return True
+
+
+def _build_locked(content_dir: Path, index_dir: Path, embedder: Embedder, progress: bool) -> IndexStamp:
     documents = load_documents(content_dir)
     view_doc: list[int] = []
     view_text: list[str] = []
@@ -89,10 +121,8 @@ def build_index(content_dir: Path, index_dir: Path, embedder: Embedder, progress
     index = faiss.IndexFlatIP(embedder.dimension)
     index.add(vectors)
     stamp = current_stamp(content_dir, embedder.model_name, embedder.encoder_id)
-    staging = index_dir.with_name(index_dir.name + ".building")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    # This build's own staging and previous folders: a build that died halfway leaves only its own.
+    staging = Path(tempfile.mkdtemp(prefix=index_dir.name + ".building-", dir=index_dir.parent))
     faiss.write_index(index, str(staging / INDEX_FILE))
     meta = {
         "stamp": asdict(stamp),
@@ -101,19 +131,18 @@ def build_index(content_dir: Path, index_dir: Path, embedder: Embedder, progress
         "view_text": view_text,
     }
     (staging / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    previous = index_dir.with_name(index_dir.name + ".previous")
-    if previous.exists():
-        shutil.rmtree(previous)
+    previous = staging.with_name(staging.name.replace(".building-", ".previous-"))
     if index_dir.exists():
         os.replace(index_dir, previous)
     os.replace(staging, index_dir)
-    if previous.exists():
-        shutil.rmtree(previous)
+    shutil.rmtree(previous, ignore_errors=True)
     return stamp
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    meta = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
+    with index_lock(index_dir, exclusive=False):
+        meta = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
+        vectors = faiss.read_index(str(index_dir / INDEX_FILE))
     documents = []
     for raw in meta["documents"]:
         raw["issue_types"] = tuple(raw.get("issue_types") or ())
@@ -124,5 +153,5 @@ def load_index(index_dir: Path) -> LoadedIndex:
         documents=documents,
         view_doc=list(meta["view_doc"]),
         view_text=list(meta["view_text"]),
-        vectors=faiss.read_index(str(index_dir / INDEX_FILE)),
+        vectors=vectors,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from knowledge_base.retrieval.embedder import Embedder
+from knowledge_base.retrieval.index import ensure_index, load_index
 from knowledge_base.retrieval.search import Retriever
 from knowledge_base.retrieval.settings import RetrievalSettings
 from triage_api.kb.service import KnowledgeBase
@@ -75,3 +76,31 @@ def test_an_edit_is_swapped_in_without_failing_requests(
     assert loaded and swapped and after is not None and after is not before
     assert errors == [] and len(answers) > 10 and set(answers) == {"refund.timeline"}
     assert after.search("想把它包成礼物送人", k=1, kind="faq")[0].document.id == "gift.wrapping"
+
+
+def test_many_workers_finding_a_stale_index_build_it_once_and_all_load_it(
+    tmp_path: Path, embedder: Embedder, kb_settings: RetrievalSettings
+) -> None:
+    """Several API workers start at once on an edited content folder (flock locks work the same
+    between threads with their own file handles as between processes)."""
+    content, index_dir = tmp_path / "content", tmp_path / "index"
+    _small_content(content, kb_settings.content_dir)
+    built: list[bool] = []
+    loaded: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            built.append(ensure_index(content, index_dir, embedder))
+            loaded.append(load_index(index_dir).stamp.content_hash)
+        except BaseException as error:  # any failure is what this test looks for
+            errors.append(error)
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert errors == [] and sorted(built) == [False, False, False, True]
+    assert len(set(loaded)) == 1 and len(loaded) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "index", "index.lock"]

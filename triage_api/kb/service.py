@@ -10,7 +10,7 @@ from threading import Lock
 from knowledge_base.retrieval.build import embedder_for
 from knowledge_base.retrieval.content import Document
 from knowledge_base.retrieval.embedder import Embedder
-from knowledge_base.retrieval.index import build_index, current_stamp, is_stale
+from knowledge_base.retrieval.index import current_stamp, ensure_index
 from knowledge_base.retrieval.params import Tuning
 from knowledge_base.retrieval.search import Retriever, SwappableRetriever
 from knowledge_base.retrieval.settings import RetrievalSettings
@@ -39,9 +39,8 @@ class KnowledgeBase:
     def _load_blocking(self) -> Retriever:
         embedder = self._embedder_blocking()
         settings = self.settings
-        if is_stale(settings.index_dir, settings.content_dir, embedder.model_name, embedder.encoder_id):
-            log.info("knowledge-base index is stale: rebuilding")
-            build_index(settings.content_dir, settings.index_dir, embedder, progress=False)
+        if ensure_index(settings.content_dir, settings.index_dir, embedder):
+            log.info("knowledge-base index was stale: rebuilt")
         return Retriever.from_dir(settings.index_dir, embedder, self.tuning, settings.candidates)
 
     async def refresh(self) -> bool:
