@@ -28,6 +28,13 @@ class StackSettings(BaseSettings):
     rasa_venv: Path = Field(
         REPO_ROOT / ".venv-rasa", validation_alias="RASA_VENV", description="Rasa environment"
     )
+    rasa_instances: int = Field(
+        1,
+        ge=1,
+        le=8,
+        validation_alias="RASA_INSTANCES",
+        description="Rasa servers sharing trackers and locks in Redis, behind a round-robin proxy",
+    )
     startup_timeout: float = Field(
         300.0, validation_alias="STACK_STARTUP_TIMEOUT", description="seconds to wait for health"
     )

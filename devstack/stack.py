@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlparse
 
-from devstack.redis_server import start_redis, wait_for_port
+from devstack.proxy import RoundRobinProxy
+from devstack.redis_server import free_port, start_redis, wait_for_port
 from devstack.settings import REPO_ROOT, StackSettings
 from devstack.training import model_path, rasa_env
 from triage_api.core.security import hash_token
@@ -103,6 +104,9 @@ class Stack:
         self.redis_url = settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
         self._stopping = threading.Event()
         self._supervising = threading.Lock()
+        self._rasa_env: dict[str, str] = {}
+        self.rasa_ports: dict[str, int] = {}  # each Rasa server's own port
+        self.proxy: RoundRobinProxy | None = None  # in front of several Rasa servers
 
     @property
     def tracker_redis_url(self) -> str:
@@ -206,17 +210,32 @@ class Stack:
                 "ACTIONS_PORT": str(settings.action_server_port),
             }
         )
-        rasa = str(settings.rasa_venv / "bin" / "rasa")
+        self._rasa_env = env
         self._spawn(
             "action-server",
             [str(settings.rasa_venv / "bin" / "python"), "-m", "actions.serve"],
             REPO_ROOT / "bot",
             env,
         )
+        if settings.rasa_instances == 1:
+            self.start_rasa("rasa", settings.rasa_port)
+        else:
+            # Several Rasa servers share the trackers and locks in Redis, behind one address.
+            ports = [free_port() for _ in range(settings.rasa_instances)]
+            for index, port in enumerate(ports):
+                self.start_rasa("rasa" if index == 0 else f"rasa-{index + 1}", port)
+            self.proxy = RoundRobinProxy(settings.rasa_port, [("127.0.0.1", port) for port in ports])
+            self.proxy.start()
+        self.wait_until_healthy()
+
+    def start_rasa(self, name: str, port: int) -> str:
+        """Starts one Rasa server on `port` (after `start()`, e.g. a second instance in a test);
+        its base URL."""
+        settings = self.settings
         self._spawn(
-            "rasa",
+            name,
             [
-                rasa,
+                str(settings.rasa_venv / "bin" / "rasa"),
                 "run",
                 "--enable-api",
                 "--auth-token",
@@ -226,7 +245,7 @@ class Stack:
                 "--cors",
                 "*",
                 "--port",
-                str(settings.rasa_port),
+                str(port),
                 "--model",
                 str(model_path(settings)),
                 "--credentials",
@@ -235,15 +254,19 @@ class Stack:
                 "endpoints.yml",
             ],
             REPO_ROOT / "bot",
-            env,
+            self._rasa_env,
         )
-        self.wait_until_healthy()
+        self.rasa_ports[name] = port
+        return f"http://127.0.0.1:{port}"
 
     def wait_until_healthy(self) -> None:
         checks = {
             "triage-api": f"{self.triage_url}/health",
             "action-server": f"http://127.0.0.1:{self.settings.action_server_port}/health",
-            "rasa": f"{self.rasa_url}/status?token={self.tokens.rasa_api}",
+            **{
+                name: f"http://127.0.0.1:{port}/status?token={self.tokens.rasa_api}"
+                for name, port in self.rasa_ports.items()
+            },
         }
         deadline = time.monotonic() + self.settings.startup_timeout
         pending = dict(checks)
@@ -259,7 +282,8 @@ class Stack:
             time.sleep(0.5)
         if pending:
             raise TimeoutError(f"not healthy in time: {', '.join(pending)} (logs in {self.log_dir})")
-        wait_for_port("127.0.0.1", self.settings.rasa_port, timeout=5)
+        for port in self.rasa_ports.values():
+            wait_for_port("127.0.0.1", port, timeout=5)
 
     # ----- supervision: a child that dies is restarted, the others keep serving
     def supervise_once(self, now: float | None = None) -> list[str]:
@@ -309,6 +333,8 @@ class Stack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.proxy is not None:
+            self.proxy.stop()
         with self._supervising:
             self._stop_children()
 

@@ -3,7 +3,6 @@ stack (Redis, triage API, action server, Rasa) for the end-to-end and browser te
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import redis as redis_sync
 from fastapi.testclient import TestClient
 
-from devstack.redis_server import start_redis
+from devstack.redis_server import free_port, start_redis
 from devstack.settings import StackSettings
 from devstack.stack import Stack
 from devstack.training import model_path
@@ -20,12 +19,6 @@ from triage_api.main import create_app
 
 AGENT = {"Authorization": "Bearer dev-agent-token"}
 BOT = {"Authorization": "Bearer dev-bot-token"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:
