@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -75,3 +76,33 @@ def test_redis_killed_comes_back_from_its_append_only_file_with_every_ticket(sta
     say(stack, after, SLICE_MESSAGE, channel="app_chat")
     say(stack, after, "是的")
     assert len(tickets_of(stack, after)) == 1
+
+
+MISUNDERSTOOD = "没太明白"
+
+
+def intake_despite_faults(stack: Stack, sender: str, health: str) -> list[str]:
+    """One shopper's whole intake; after a busy reply they wait and send the same message again,
+    as the reply asks. Everything the shopper was told."""
+    told: list[str] = []
+    for text in (SLICE_MESSAGE, "是的"):
+        for _ in range(5):
+            reply = say(stack, sender, text, channel="app_chat")
+            told += reply
+            if reply != [shopper_message("bot_busy")]:
+                break
+            wait_healthy(health)
+    return told
+
+
+def test_under_load_a_killed_action_server_loses_doubles_and_strands_nothing(stack: Stack) -> None:
+    health = f"http://127.0.0.1:{stack.settings.action_server_port}/health"
+    senders = [f"fault-load-{n}" for n in range(8)]
+    with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+        running = [pool.submit(intake_despite_faults, stack, sender, health) for sender in senders]
+        time.sleep(1.0)  # the conversations are under way
+        kill(stack, "action-server")
+        conversations = [future.result(timeout=600) for future in running]
+    for sender, told in zip(senders, conversations, strict=True):
+        assert not any(MISUNDERSTOOD in line for line in told), (sender, told)  # nobody was told a lie
+        assert len(tickets_of(stack, sender)) == 1, (sender, told)  # none lost, none doubled
