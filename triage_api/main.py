@@ -21,7 +21,7 @@ from triage_api.analytics.service import AnalyticsRecorder, AnalyticsService
 from triage_api.console import routes as console_routes
 from triage_api.conversations import routes as conversation_routes
 from triage_api.conversations.service import Conversations
-from triage_api.core.errors import BodySizeLimit, install_error_handlers
+from triage_api.core.errors import BodySizeLimit, document_errors, install_error_handlers
 from triage_api.core.logging import configure_logging
 from triage_api.core.ratelimit import RateLimiter
 from triage_api.core.redis import connect
@@ -109,6 +109,7 @@ def create_app(
     app.include_router(conversation_routes.router)
     app.include_router(console_routes.router)
     app.include_router(erasure_routes.router)
+    document_errors(app)
     app.mount("/static", StaticFiles(directory=console_routes.STATIC_DIR), name="static")
     return app
 

@@ -16,7 +16,11 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 _reviewers = require_roles(Role.supervisor, Role.trainer)
 
 
-@router.get("/summary", response_model=AnalyticsSummary)
+@router.get(
+    "/summary",
+    response_model=AnalyticsSummary,
+    responses={422: {"description": "invalid parameters, 'to' before 'from', or more than 366 days"}},
+)
 async def summary(
     request: Request,
     _: Annotated[Principal, Depends(_reviewers)],
@@ -31,5 +35,6 @@ async def summary(
     """Figures for the tickets created in the period, from counters kept at write time."""
     service: AnalyticsService = request.app.state.analytics
     last = date_to or service.today()
-    first = date_from or last - timedelta(days=6)
+    # The default week is cut at the first day a date can name (a 500 before: to=0001-01-01).
+    first = date_from or max(last, date.min + timedelta(days=6)) - timedelta(days=6)
     return await service.summary(first, last, top)

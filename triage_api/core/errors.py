@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +35,63 @@ class DomainError(Exception):
         self.headers = headers
 
 
+# The body every error answers with, as the OpenAPI documents it.
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"description": "what was wrong, e.g. each invalid field (422)"},
+            },
+        }
+    },
+}
+_SHARED_ERRORS = {
+    "413": "the request body is too large",
+    "422": "the body or the parameters are invalid",
+    "503": "unavailable for now (ticket store unreachable, knowledge base loading); nothing was applied",
+}
+_BODY_ERRORS = {"400": "the body is not JSON"}
+_TOKEN_ERRORS = {
+    "401": "no bearer token, or an unknown one",
+    "403": "the token's role may not do this",
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI of every route lists the errors any request can meet (body too large, invalid,
+    store away), every route taking a body 400 (not JSON), every route behind a bearer token 401
+    and 403, and each error with the error body; a route's own description of a code is kept."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_BODY_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                shared = {
+                    **(_BODY_ERRORS if "requestBody" in operation else {}),
+                    **_SHARED_ERRORS,
+                    **(_TOKEN_ERRORS if operation.get("security") else {}),
+                }
+                for code, description in shared.items():
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if code[0] in "45" and (code == "422" or "content" not in response):
+                        response["content"] = _ERROR_CONTENT
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -61,9 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RedisTimeoutError)
     async def _storage_away(_: Request, exc: Exception) -> JSONResponse:
         log.warning("Redis unreachable: %s", type(exc).__name__)
-        response = _error(
-            503, "unavailable", "the ticket store is unreachable; nothing was applied"
-        )
+        response = _error(503, "unavailable", "the ticket store is unreachable; nothing was applied")
         response.headers["Retry-After"] = "2"
         return response
 

@@ -27,7 +27,14 @@ from triage_api.tickets.routes import TicketId
 from triage_api.tickets.schemas import Ticket
 from triage_api.tickets.views import ticket_for
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["lifecycle"])
+router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["lifecycle"],
+    responses={
+        404: {"description": "no such ticket"},
+        409: {"description": "the ticket's status does not allow this, or another change holds it"},
+    },
+)
 
 _desk = require_roles(Role.agent, Role.supervisor)
 _shopper_channel = require_roles(Role.bot)

@@ -43,7 +43,11 @@ async def waiting(
     return await service.waiting(queue, offset, limit)
 
 
-@router.post("/queues/{queue}/claim", response_model=ClaimResult)
+@router.post(
+    "/queues/{queue}/claim",
+    response_model=ClaimResult,
+    responses={409: {"description": "the caller is at capacity"}},
+)
 async def claim(queue: Queue, who: Annotated[Principal, Depends(_desk)], service: Service) -> ClaimResult:
     """Assigns the queue's first ticket to the caller (409 at capacity)."""
     ticket = await service.claim_next(queue, who)
@@ -56,7 +60,15 @@ async def my_tickets(who: Annotated[Principal, Depends(_desk)], service: Service
     return await service.workload(who.name)
 
 
-@router.post("/tickets/{ticket_id}/transfer", response_model=Ticket)
+@router.post(
+    "/tickets/{ticket_id}/transfer",
+    response_model=Ticket,
+    responses={
+        404: {"description": "no such ticket"},
+        409: {"description": "the ticket's status does not allow a transfer, or another change holds it"},
+        422: {"description": "not exactly one of queue and agent, or no agent of that name"},
+    },
+)
 async def transfer(
     ticket_id: TicketId, body: TransferRequest, who: Annotated[Principal, Depends(_desk)], service: Service
 ) -> Ticket:

@@ -53,7 +53,7 @@ async def list_tickets(
     return TicketList(items=tickets_for(await store.list_by_conversation(conversation_id), principal))
 
 
-@router.get("/tickets/{ticket_id}", response_model=Ticket)
+@router.get("/tickets/{ticket_id}", response_model=Ticket, responses={404: {"description": "no such ticket"}})
 async def get_ticket(
     ticket_id: str,
     principal: Annotated[Principal, Depends(_ticket_readers)],
@@ -67,7 +67,11 @@ async def get_ticket(
     return ticket_for(ticket, principal)
 
 
-@router.get("/tickets/{ticket_id}/audit", response_model=AuditTrail)
+@router.get(
+    "/tickets/{ticket_id}/audit",
+    response_model=AuditTrail,
+    responses={404: {"description": "no such ticket"}},
+)
 async def get_audit_trail(
     ticket_id: TicketId,
     _: Annotated[Principal, Depends(_audit_readers)],

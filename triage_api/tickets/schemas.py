@@ -133,7 +133,14 @@ class HandoffRequest(BaseModel):
 
     conversation_id: ShortText
     channel: Channel
-    order_id: str | None = Field(default=None, max_length=64)
+    order_id: str | None = Field(
+        default=None,
+        max_length=64,
+        # Documented, not enforced: shoppers' spellings (spaces, full-width digits) are accepted and
+        # canonicalised. The pattern is a canonical form that is always accepted; from 12 digits,
+        # since 11 may be a mobile number, which is never an order number.
+        json_schema_extra={"pattern": "^([A-Z]{2,4})?[0-9]{12,20}$"},
+    )
     issue_type: IssueType = IssueType.other
     remedy: Remedy | None = None
     transcript: list[Turn] = Field(default_factory=list, max_length=1000)
