@@ -23,6 +23,8 @@ from triage_api.conversations import routes as conversation_routes
 from triage_api.conversations.service import Conversations
 from triage_api.core.errors import BodySizeLimit, document_errors, install_error_handlers
 from triage_api.core.logging import configure_logging
+from triage_api.core.metrics import ApiMetrics, CountedTicketStore, RequestTimer
+from triage_api.core.metrics import router as metrics_router
 from triage_api.core.ratelimit import RateLimiter
 from triage_api.core.redis import connect
 from triage_api.core.security import TokenRegistry
@@ -45,7 +47,6 @@ from triage_api.sla.monitor import SlaMonitor
 from triage_api.sla.service import Escalations
 from triage_api.tickets import routes as ticket_routes
 from triage_api.tickets.keys import TicketKeys
-from triage_api.tickets.service import TicketStore
 from triage_api.triage.policy import TriagePolicy
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,10 @@ def create_app(
     app.state.knowledge_base = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.metrics = ApiMetrics(TicketKeys(settings.key_prefix))
+    app.add_middleware(RequestTimer, metrics=app.state.metrics)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(ticket_routes.router)
     app.include_router(lifecycle_routes.router)
     app.include_router(queue_routes.router)
@@ -120,7 +124,7 @@ def install_services(app: FastAPI, settings: Settings, policy: TriagePolicy, red
     timezone = ZoneInfo(settings.analytics_timezone)
     analytics_keys = AnalyticsKeys(settings.key_prefix)
     recorder = AnalyticsRecorder(analytics_keys, timezone)
-    store = TicketStore(redis, keys, policy, recorder)
+    store = CountedTicketStore(redis, keys, policy, recorder, metrics=app.state.metrics)
     app.state.tickets = store
     lifecycle = Lifecycle(store, policy, recorder)
     app.state.lifecycle = lifecycle

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import labels, outbox, triage_client
+from actions import labels, metrics, outbox, triage_client
 from actions.conversation import channel_of, customer_of, transcript_of
 from actions.forms import intake_reset
 from knowledge_base.labels import shopper_message
@@ -93,9 +93,12 @@ class ActionHandoff(Action):
             log.error("handoff failed for a conversation: %s", error)
             if await outbox.store_handoff(payload):
                 # Stored durably: the API delivers it once it is back, and the shopper hears then.
+                metrics.HANDOFFS.labels(outcome="stored").inc()
                 dispatcher.utter_message(text=shopper_message("handoff_stored"))
                 return intake_reset()
+            metrics.HANDOFFS.labels(outcome="lost").inc()
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
+        metrics.HANDOFFS.labels(outcome="posted").inc()
         dispatcher.utter_message(text=handoff_message(ticket))
         return [*intake_reset(), SlotSet("ticket_id", ticket["id"])]

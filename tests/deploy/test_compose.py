@@ -41,8 +41,8 @@ def action_server_env_names() -> set[str]:
     return set(re.findall(r'env="([A-Z_]+)"', source))
 
 
-def test_the_four_services_exist_with_healthchecks() -> None:
-    assert set(SERVICES) == {"redis", "triage-api", "action-server", "rasa"}
+def test_the_five_services_exist_with_healthchecks() -> None:
+    assert set(SERVICES) == {"redis", "triage-api", "action-server", "rasa", "prometheus"}
     assert all("healthcheck" in service for service in SERVICES.values())
 
 
@@ -55,6 +55,38 @@ def test_redis_persists_with_aof_on_a_volume() -> None:
 def test_ports_match_the_contract() -> None:
     assert SERVICES["rasa"]["ports"] == ["5005:5005"]
     assert SERVICES["triage-api"]["ports"] == ["8000:8000"]
+    assert SERVICES["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]  # its UI has no login
+
+
+def scrape_jobs() -> dict[str, dict[str, Any]]:
+    """docker/prometheus.yml's scrape configs by target, as the prometheus service mounts it."""
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in SERVICES["prometheus"]["volumes"]}
+    config_file = REPO_ROOT / mounted["/etc/prometheus/prometheus.yml"]
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    return {
+        target: job
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+
+
+def test_prometheus_scrapes_both_servers_with_credentials_from_secret_files() -> None:
+    jobs = scrape_jobs()
+    secrets = {name: COMPOSE["secrets"][name] for name in SERVICES["prometheus"]["secrets"]}
+    sources = {}
+    for target in ("triage-api:8000", "action-server:5055"):
+        job = jobs[target]
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        assert "credentials" not in job["authorization"] and "params" not in job, target
+        secret = PurePosixPath(job["authorization"]["credentials_file"])
+        assert secret.parent == PurePosixPath("/run/secrets") and secret.name in secrets, target
+        sources[target] = secrets[secret.name]["environment"]
+    assert sources == {
+        "triage-api:8000": "TRIAGE_METRICS_TOKEN",
+        "action-server:5055": "ACTIONS_SERVER_SECRET",
+    }
+    assert ":?" in SERVICES["triage-api"]["environment"]["TRIAGE_METRICS_TOKEN_SHA256"]
 
 
 def test_the_action_server_is_not_published_and_requires_its_secret() -> None:

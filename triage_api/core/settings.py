@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     analytics_timezone: str = Field(
         "Asia/Shanghai", description="time zone whose calendar days the review analytics count in"
     )
+    metrics_token_sha256: str = Field(
+        "",
+        pattern=r"^([0-9a-fA-F]{64})?$",
+        description=(
+            "SHA-256 (hex) of the scrape token that may read GET /metrics and nothing else "
+            "(Prometheus's); empty: only supervisors' tokens read it"
+        ),
+    )
 
     @field_validator("agent_tokens")
     @classmethod
