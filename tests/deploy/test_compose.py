@@ -41,8 +41,8 @@ def action_server_env_names() -> set[str]:
     return set(re.findall(r'env="([A-Z_]+)"', source))
 
 
-def test_the_five_services_exist_with_healthchecks() -> None:
-    assert set(SERVICES) == {"redis", "triage-api", "action-server", "rasa", "prometheus"}
+def test_the_services_exist_with_healthchecks() -> None:
+    assert set(SERVICES) == {"redis", "triage-api", "action-server", "rasa", "proxy", "prometheus"}
     assert all("healthcheck" in service for service in SERVICES.values())
 
 
@@ -52,22 +52,39 @@ def test_redis_persists_with_aof_on_a_volume() -> None:
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
 
 
-def test_ports_match_the_contract() -> None:
-    assert SERVICES["rasa"]["ports"] == ["5005:5005"]
-    assert SERVICES["triage-api"]["ports"] == ["8000:8000"]
+def test_ports_match_the_contract_through_the_one_proxy() -> None:
+    assert SERVICES["proxy"]["ports"] == ["5005:5005", "8000:8000"]
     assert SERVICES["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]  # its UI has no login
+    published = {name for name, service in SERVICES.items() if service.get("ports")}
+    assert published == {"proxy", "prometheus"}
+
+
+def test_the_stateless_services_can_scale_behind_the_proxy() -> None:
+    """`docker compose up --scale rasa=3 --scale triage-api=2 --scale action-server=2` works: no
+    published port or fixed container name to clash, and the proxy resolves every replica."""
+    for name in ("rasa", "triage-api", "action-server"):
+        assert "ports" not in SERVICES[name] and "container_name" not in SERVICES[name], name
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["proxy"]["volumes"]}
+    config = (REPO_ROOT / mounted["/etc/nginx/nginx.conf"]).read_text(encoding="utf-8")
+    assert "resolver 127.0.0.11" in config  # Docker's DNS, re-read: replicas are followed
+    assert "set $rasa http://rasa:5005;" in config and "set $api http://triage-api:8000;" in config
+    assert "proxy_buffering off;" in config  # the push streams
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config  # overwritten, not appended
+    assert SERVICES["triage-api"]["environment"]["TRIAGE_TRUST_FORWARDED_FOR"] == "true"
+    assert "access_log off;" in config  # query strings would reach its log unmasked
 
 
 def scrape_jobs() -> dict[str, dict[str, Any]]:
-    """docker/prometheus.yml's scrape configs by target, as the prometheus service mounts it."""
+    """docker/prometheus.yml's scrape configs by target, as the prometheus service mounts it (every
+    replica of a service, found through Docker's DNS)."""
     mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in SERVICES["prometheus"]["volumes"]}
     config_file = REPO_ROOT / mounted["/etc/prometheus/prometheus.yml"]
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     return {
-        target: job
+        f"{name}:{discovery['port']}": job
         for job in config["scrape_configs"]
-        for static in job["static_configs"]
-        for target in static["targets"]
+        for discovery in job["dns_sd_configs"]
+        for name in discovery["names"]
     }
 
 
