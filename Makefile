@@ -66,6 +66,7 @@ bench: setup train kb
 	$(PYTHON) bench/retrieval.py
 	$(PYTHON) bench/triage_load.py
 	$(PYTHON) bench/relay.py
+	$(PYTHON) bench/load.py --quick
 
 clean:
 	rm -rf var/rasa var/kb-index var/log

@@ -50,8 +50,21 @@ def rasa_project_args() -> list[str]:
     return ["--config", "config.yml", "--domain", "domain", "--data", str(REPO_ROOT / "nlu_data"), "data"]
 
 
-def rasa_env(settings: StackSettings) -> dict[str, str]:
+# TensorFlow's own thread pools, one per op and one across ops, each as wide as the machine, fight
+# the event loop and each other for two cores over models this small: a served turn took 1.7 times
+# as long (p50, bench/load.py; docs/performance.md). Training keeps TensorFlow's defaults.
+SERVING_THREADS = {
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+
+
+def rasa_env(settings: StackSettings, serving: bool = True) -> dict[str, str]:
     env = dict(os.environ)
+    if serving:
+        for name, value in SERVING_THREADS.items():
+            env.setdefault(name, value)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "bot"), str(REPO_ROOT)])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -86,7 +99,7 @@ def train_if_stale(settings: StackSettings) -> Path:
             target.name.removesuffix(".tar.gz"),
         ],
         cwd=REPO_ROOT / "bot",
-        env=rasa_env(settings),
+        env=rasa_env(settings, serving=False),
         check=True,
     )
     for old in settings.rasa_models_dir.glob("intake-*.tar.gz"):

@@ -16,6 +16,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import quote
 
 import aiohttp
+from jsonschema import ValidationError, exceptions, validators
+from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -52,6 +54,34 @@ class ActionFailureWatch(logging.Handler):
 
 for _logger in ("rasa.core.processor", "rasa.core.actions.action"):
     logging.getLogger(_logger).addHandler(ActionFailureWatch(level=logging.WARNING))
+
+
+def _action_result_validator() -> Any:
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+_ACTION_RESULT = _action_result_validator()
+
+
+def _validate_action_result(_action: RemoteAction, result: Dict[Text, Any]) -> bool:
+    """Rasa 3.6 checks every action server answer with `jsonschema.validate`, which first checks
+    the events schema itself against its meta-schema: two thirds of the Rasa process's CPU per
+    turn (py-spy, docs/performance.md). The same check of the answer, the schema checked once."""
+    error = exceptions.best_match(_ACTION_RESULT.iter_errors(result))
+    if error is not None:
+        assert isinstance(error, ValidationError)
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            "from the Action endpoint is valid."
+        )
+        raise error
+    return True
+
+
+RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 4000
