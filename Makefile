@@ -63,6 +63,7 @@ test: setup train kb lint validate browser
 
 bench: setup train kb
 	$(PYTHON) bench/nlu.py
+	$(PYTHON) bench/urgency_reading.py
 	$(PYTHON) bench/retrieval.py
 	$(PYTHON) bench/triage_load.py
 	$(PYTHON) bench/relay.py
