@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -60,12 +59,6 @@ class Phase:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def timed(phase: Phase, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response | None:
@@ -211,14 +204,7 @@ def main() -> None:
         args.shoppers, args.probes = min(args.shoppers, 20), min(args.probes, 100)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        settings = StackSettings(
-            rasa_port=free_port(),
-            action_server_port=free_port(),
-            triage_port=free_port(),
-            redis_port=free_port(),
-            redis_url=None,
-            data_dir=Path(tmp),
-        )
+        settings = StackSettings.on_free_ports(Path(tmp))
         if not model_path(settings).exists():
             sys.exit("no trained Rasa model for the current bot and data: run `make train` first")
         stack = Stack(settings)

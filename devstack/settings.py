@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devstack.redis_server import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,3 +46,17 @@ class StackSettings(BaseSettings):
         validation_alias="RASA_MODELS_DIR",
         description="trained Rasa models, named by the hash of their inputs",
     )
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **overrides: object) -> StackSettings:
+        """A private stack for a test or a benchmark: every port free, an embedded Redis, its own
+        data directory (the other settings from the environment, as always)."""
+        settings = cls(
+            rasa_port=free_port(),
+            action_server_port=free_port(),
+            triage_port=free_port(),
+            redis_port=free_port(),
+            redis_url=None,
+            data_dir=data_dir,
+        )
+        return settings.model_copy(update=overrides)

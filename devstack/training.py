@@ -73,6 +73,20 @@ def rasa_env(settings: StackSettings, serving: bool = True) -> dict[str, str]:
     return env
 
 
+def run_in_rasa_env(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Runs `python <args>` in the Rasa environment, from bot/ as Rasa runs (checks, benches)."""
+    settings = StackSettings()
+    return subprocess.run(
+        [str(settings.rasa_venv / "bin" / "python"), *args],
+        cwd=REPO_ROOT / "bot",
+        env=rasa_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def export_encoder() -> None:
     """The ONNX copy of m3e-small the bot's featurizer runs (a no-op when current)."""
     from knowledge_base.retrieval.onnx_export import main as export_main

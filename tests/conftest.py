@@ -66,14 +66,7 @@ def api(api_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = StackSettings(
-        rasa_port=free_port(),
-        action_server_port=free_port(),
-        triage_port=free_port(),
-        redis_port=free_port(),
-        redis_url=None,
-        data_dir=tmp_path_factory.mktemp("stack"),
-    )
+    settings = StackSettings.on_free_ports(tmp_path_factory.mktemp("stack"))
     if not model_path(settings).exists():
         pytest.fail("no trained Rasa model for the current bot and data: run `make train` first")
     running = Stack(settings)

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
 
-from devstack.settings import REPO_ROOT, StackSettings
-from devstack.training import rasa_env
+from devstack.settings import REPO_ROOT
+from devstack.training import run_in_rasa_env
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
-    settings = StackSettings()
-    completed = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), str(REPO_ROOT / "tests" / "bot" / "rasa_env_checks.py")],
-        cwd=REPO_ROOT / "bot",
-        env=rasa_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_in_rasa_env([str(REPO_ROOT / "tests" / "bot" / "rasa_env_checks.py")])
     assert completed.returncode == 0, completed.stderr[-3000:]
     last_line = completed.stdout.strip().splitlines()[-1]
     return dict(json.loads(last_line))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from devstack.settings import REPO_ROOT, StackSettings
-from devstack.training import rasa_env
+from devstack.training import run_in_rasa_env
 from pii import logs
 from pii.masking import mask_names, mask_personal_data
 
@@ -106,16 +104,7 @@ print(json.dumps(" | ".join(written)))
 
 
 def test_the_rasa_process_masks_its_own_and_sanics_log_lines() -> None:
-    settings = StackSettings()
-    completed = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), "-c", RASA_PROCESS_CHECK],
-        cwd=REPO_ROOT / "bot",
-        env=rasa_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_in_rasa_env(["-c", RASA_PROCESS_CHECK], timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     written = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "138****5678" in written and PHONE not in written and "rasa-secret" not in written, written
