@@ -4,6 +4,8 @@ dialogue with no lost or reordered turn."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,3 +95,28 @@ def test_two_messages_at_once_on_both_instances_are_both_kept_in_order(
     kinds = [e["event"] for e in tracker["events"] if e["event"] in ("user", "bot")]
     # The lock store serialises the turns: each message's answer comes before the next message.
     assert all(b == "bot" for a, b in pairwise(kinds) if a == "user"), kinds
+
+
+def test_a_killed_instance_is_skipped_by_the_proxy_and_comes_back(stack: Stack, second_rasa: str) -> None:
+    second_port = int(second_rasa.rsplit(":", 1)[1])
+    proxy = RoundRobinProxy(
+        free_port(), [("127.0.0.1", stack.rasa_ports["rasa"]), ("127.0.0.1", second_port)]
+    )
+    proxy.start()
+    try:
+        url = f"http://127.0.0.1:{proxy.port}"
+        sender = "instances-kill"
+        assert "核对" in "".join(say_at(url, sender, SLICE_MESSAGE))
+        second = stack.service("rasa-2")
+        restarts = second.restarts
+        os.killpg(second.process.pid, signal.SIGKILL)
+        second.process.wait(timeout=20)
+        say_at(url, sender, "是的")  # whichever instance the proxy picks, the other answers
+        assert len(tickets_of(stack, sender)) == 1
+        deadline = time.monotonic() + stack.settings.startup_timeout
+        while not http_ok(f"{second_rasa}/status?token={stack.tokens.rasa_api}"):
+            assert time.monotonic() < deadline, "the killed Rasa server did not come back"
+            time.sleep(0.5)
+        assert stack.service("rasa-2").restarts == restarts + 1
+    finally:
+        proxy.stop()
