@@ -94,7 +94,9 @@ WAITING_STATUSES = frozenset({TicketStatus.new, TicketStatus.reopened})
 # Statuses in which a ticket counts against its assignee's capacity.
 HELD_STATUSES = frozenset({TicketStatus.assigned, TicketStatus.waiting_customer})
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"\S")
+]  # at least one character that is not whitespace: whitespace alone is stripped to nothing
 
 
 class Role(str, Enum):
