@@ -94,12 +94,14 @@ class Eraser:
         intakes = await self._intakes(ticket_ids)
         conversations = sorted({*conversation_ids, *(i["conversation_id"] for i in intakes.values())})
         trackers = await self.trackers.erase(conversations)
+        # Tickets of those conversations filed under another customer id (e.g. before a login).
+        more: set[str] = set()
         for conversation in conversations:
-            ticket_ids += [
+            more.update(
                 str(t) for t in await self.redis.zrange(self.keys.by_conversation(conversation), 0, -1)
-            ]
-        ticket_ids = sorted(set(ticket_ids))
-        intakes = await self._intakes(ticket_ids)
+            )
+        intakes.update(await self._intakes(sorted(more - set(intakes))))
+        ticket_ids = sorted(intakes)
         for ticket_id, intake in intakes.items():
             await self._delete_ticket(ticket_id, intake)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -136,7 +138,7 @@ class Eraser:
             str(t)
             for t in await self.redis.zrangebyscore(self.keys.all_tickets(), "-inf", cutoff.timestamp())
         ]
-        purged = 0
+        purged: set[str] = set()
         for ticket_id in candidates:
             status, updated = await self.redis.hmget(self.keys.state(ticket_id), ["status", "updated_at"])
             if (
@@ -148,13 +150,13 @@ class Eraser:
             intake = (await self._intakes([ticket_id])).get(ticket_id)
             if intake is not None:
                 await self._delete_ticket(ticket_id, intake)
-                await self._delete_stream_entries({ticket_id}, set(), None)
-                purged += 1
-        if purged:
+                purged.add(ticket_id)
+        if purged:  # one pass over the shared streams for all of them
+            await self._delete_stream_entries(purged, set(), None)
             log.info(
-                "retention: deleted %d closed tickets last changed before %s", purged, cutoff.isoformat()
+                "retention: deleted %d closed tickets last changed before %s", len(purged), cutoff.isoformat()
             )
-        return purged
+        return len(purged)
 
     async def _intakes(self, ticket_ids: list[str]) -> dict[str, dict[str, str]]:
         """Per ticket the index fields of its handoff JSON (conversation, order, customer)."""
