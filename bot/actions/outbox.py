@@ -12,7 +12,9 @@ import logging
 from typing import Any, Dict, Optional
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 from actions.settings import get_settings
 
@@ -25,7 +27,13 @@ def _client() -> Redis:
     global _redis
     if _redis is None:
         settings = get_settings()
-        _redis = Redis.from_url(settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
+        _redis = Redis.from_url(  # a dropped connection (Redis restarted) reconnects and resends
+            settings.redis_url,
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry_on_error=[ConnectionError, TimeoutError],
+        )
     return _redis
 
 

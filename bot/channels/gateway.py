@@ -19,6 +19,9 @@ import aiohttp
 from jsonschema import ValidationError, exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -54,6 +57,38 @@ class ActionFailureWatch(logging.Handler):
 
 for _logger in ("rasa.core.processor", "rasa.core.actions.action"):
     logging.getLogger(_logger).addHandler(ActionFailureWatch(level=logging.WARNING))
+
+
+async def _forget_turn(request: Request, sender: str, text: str) -> None:
+    """Puts the conversation back as it was before the shopper's message whose turn lost an action.
+
+    Rasa keeps the message and what it did with the action's events missing: the form a step on,
+    the confirmation taken but no handoff made. Sent again, "是的" would meet that state and be
+    misunderstood. Rasa's own `rewind` event cannot help inside a form (the form's turns are not
+    "applied" events, so it would undo the whole intake), so the turn's events are cut off: the
+    tracker is stored again without them. Only the shopper's latest message is cut, and only if
+    it is this one. RedisTrackerStore merges what it is given into what it holds, so its key is
+    replaced; other stores are left as they are."""
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+    if agent is None or not isinstance(store, RedisTrackerStore):
+        log.warning("a turn lost an action; its tracker store cannot be rewound")
+        return
+    try:
+        async with agent.lock_store.lock(sender):
+            tracker = await store.retrieve_full_tracker(sender)
+            events = list(tracker.events) if tracker is not None else []
+            said = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+            if not said or events[said[-1]].text != text.strip():  # UserMessage strips its text
+                log.warning("a turn lost an action but is not the conversation's latest: kept")
+                return
+            before = DialogueStateTracker.from_events(sender, events[: said[-1]], agent.domain.slots)
+            store.red.delete(store.key_prefix + sender)
+            await store.save(before)
+            log.warning("a turn lost an action: cut off, so the resent message is read afresh")
+    except Exception:  # the tracker store itself may be what is away; the busy answer still holds
+        log.exception("could not rewind a turn that lost an action")
 
 
 def _action_result_validator() -> Any:
@@ -243,7 +278,9 @@ class GatewayRestInput(InputChannel):
             finally:
                 _turn_failures.reset(watching)
             if failures:
-                # What the bot said after a lost action may be wrong ("没太明白"); say what happened.
+                # What the bot said after a lost action may be wrong ("没太明白"); say what happened,
+                # and forget the turn, so that the shopper's resent message is read where they were.
+                await _forget_turn(request, sender, text)
                 return response.json([{"recipient_id": sender, "text": shopper_message("bot_busy")}])
             return response.json(collector.messages)
 
