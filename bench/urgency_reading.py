@@ -3,7 +3,9 @@
 Both sets were written from the taxonomy alone by writers who never saw the signal rules:
 - dev and dev2 (bench/data/urgency_dev*.yaml): used to tune the rules in urgency/signals.yaml
   (dev2 was written later, deliberately avoiding the obvious keywords);
-- sealed (bench/data/urgency_sealed.yaml): never used for a decision.
+- sealed (bench/data/urgency_sealed.yaml): never used for a decision; reported on after the
+  rules' last change, so it counts as looked at since 2026-12-02;
+- sealed E (bench/data/urgency_sealed_e.yaml): written blind later, never used for a decision.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -33,7 +35,8 @@ from urgency import SignalReader, version  # noqa: E402
 SETS = {
     "dev (tuning)": ROOT / "bench" / "data" / "urgency_dev.yaml",
     "dev2 (tuning)": ROOT / "bench" / "data" / "urgency_dev2.yaml",
-    "sealed": ROOT / "bench" / "data" / "urgency_sealed.yaml",
+    "sealed (looked at)": ROOT / "bench" / "data" / "urgency_sealed.yaml",
+    "sealed E": ROOT / "bench" / "data" / "urgency_sealed_e.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
