@@ -87,19 +87,23 @@ def recall_by_signal(cases: list[dict[str, Any]], predict: Callable[[list[str]],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", choices=["dev", "dev2"], help="print a dev set's misses (for tuning)")
+    parser.add_argument(
+        "--misses",
+        choices=["dev", "dev2", "sealed"],
+        help="print a tuning set's misses (sealed: the first sealed set, looked at since 2026-12-02)",
+    )
     args = parser.parse_args()
     reader = ours()
     systems = {f"signal reader v{version()} (ours)": reader, "keyword list": keywords}
     sets = {name: load(path) for name, path in SETS.items()}
     print(
-        f"{'urgency':<30} {'set':<14} {'cases':>5} {'precision':>9} {'recall':>7} {'hard neg. flagged':>17}"
+        f"{'urgency':<30} {'set':<18} {'cases':>5} {'precision':>9} {'recall':>7} {'hard neg. flagged':>17}"
     )
     for set_name, cases in sets.items():
         for system, predict in systems.items():
             s = scores(cases, predict)
             print(
-                f"{system:<30} {set_name:<14} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
+                f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
     print(
@@ -110,7 +114,8 @@ def main() -> int:
         print(f"{set_name:<30} " + " ".join(f"{v:>16}" for v in by_signal.values()))
     if args.misses:
         print(f"\n{args.misses} misses:")
-        for case in sets[f"{args.misses} (tuning)"]:
+        tuning = {"dev": "dev (tuning)", "dev2": "dev2 (tuning)", "sealed": "sealed (looked at)"}
+        for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:
                 kind = "missed " + case["signal"] if case["urgent"] else "false alarm"
                 print(f"  {kind:<24} {' || '.join(case['turns'])}")
