@@ -13,6 +13,7 @@ import pytest
 from devstack.stack import Stack, http_ok
 from knowledge_base.labels import shopper_message
 from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
+from tests.e2e.test_rasa_instances import user_turns
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +42,9 @@ def test_while_the_action_server_is_away_the_shopper_is_told_and_the_intake_resu
     told = say(stack, sender, "是的")
     assert told == [shopper_message("bot_busy")]
     assert tickets_of(stack, sender) == []
+    # The turn that lost its actions is cut off: the conversation holds the first message only,
+    # so the resent "是的" meets the summary again, not a confirmation taken without a handoff.
+    assert user_turns(stack, stack.rasa_url, sender) == [SLICE_MESSAGE]
     wait_healthy(f"http://127.0.0.1:{stack.settings.action_server_port}/health")
     assert stack.service("action-server").restarts == restarts + 1
     # Back where it was: the summary is still waiting for the shopper's yes.
