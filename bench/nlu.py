@@ -37,7 +37,7 @@ from knowledge_base.retrieval.embedder import Embedder  # noqa: E402
 from knowledge_base.retrieval.settings import get_retrieval_settings  # noqa: E402
 from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_identifiers, normalize  # noqa: E402
 
-# Three held-out splits, never trained on. A was used for error analysis and tuning (ensemble
+# Held-out splits, never trained on. A was used for error analysis and tuning (ensemble
 # weight, C). B was written later by someone who had not seen the training data; its remedy
 # figure was measured twice, so B counts as looked at. C is sealed: written blind in the style of
 # real chats (greetings around the request, pasted order cards, long stories), committed before
