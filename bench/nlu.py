@@ -397,8 +397,8 @@ def main() -> int:
     looked_up = lexicon_remedies(remedy_lexicon(train), [e.text for e in test])
     offset = 0
     for examples in splits.values():
-        part = slice(offset, offset + len(examples))
-        by_split.append(entity_scores(examples, predicted[part], looked_up[part]))
+        window = slice(offset, offset + len(examples))
+        by_split.append(entity_scores(examples, predicted[window], looked_up[window]))
         offset += len(examples)
     by_split.append(entity_scores(test, predicted, looked_up))
     rows = [

@@ -121,6 +121,26 @@ def test_rasa_http_api_requires_a_token() -> None:
     assert command[command.index("--auth-token") + 1].startswith("${RASA_AUTH_TOKEN:?")
 
 
+def test_the_proxy_forwards_only_the_rest_channel_to_rasa() -> None:
+    config = (REPO_ROOT / "docker" / "proxy.nginx.conf").read_text(encoding="utf-8")
+    rasa_server = config[config.index("listen 5005;") : config.index("listen 8000;")]
+    locations = re.findall(r"location\s+([^{]*?)\s*\{([^}]*)\}", rasa_server)
+    forwarded = [where for where, body in locations if "proxy_pass" in body]
+    assert forwarded == ["= /webhooks/rest/webhook"]
+    assert ("/", "\n      return 404;\n    ") in locations
+    assert "error_log /dev/stderr crit;" in config
+
+
+def test_only_the_proxy_and_prometheus_reach_outside_the_backend_network() -> None:
+    assert COMPOSE["networks"]["backend"] == {"internal": True}
+    for name, service in SERVICES.items():
+        if name in ("proxy", "prometheus"):
+            assert set(service["networks"]) == {"backend", "frontend"}
+        else:
+            assert service["networks"] == ["backend"], name
+            assert "ports" not in service, name
+
+
 def test_environment_names_are_ones_the_settings_read() -> None:
     api_names = env_names(Settings) | env_names(RetrievalSettings)
     assert set(SERVICES["triage-api"]["environment"]) <= api_names

@@ -108,3 +108,28 @@ def test_the_rasa_process_masks_its_own_and_sanics_log_lines() -> None:
     assert completed.returncode == 0, completed.stderr[-2000:]
     written = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "138****5678" in written and PHONE not in written and "rasa-secret" not in written, written
+
+
+ACTION_SERVER_CHECK = r"""
+import json, logging, os
+os.environ.pop("ACTIONS_SERVER_SECRET", None)
+from actions import serve
+written = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        written.append(record.getMessage())
+logging.getLogger().addHandler(Keep())
+code = serve.main()
+logging.getLogger("rasa_sdk.executor").warning("action_handoff failed for 13812345678")
+print(json.dumps({"code": code, "written": written}, ensure_ascii=False))
+"""
+
+
+def test_the_action_server_masks_its_logs_and_refuses_to_start_without_its_secret() -> None:
+    completed = run_in_rasa_env(["-c", ACTION_SERVER_CHECK], timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["code"] == 2
+    written = " | ".join(result["written"])
+    assert "ACTIONS_SERVER_SECRET is not set" in written
+    assert "138****5678" in written and PHONE not in written, written

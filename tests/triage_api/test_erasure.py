@@ -118,7 +118,7 @@ def test_an_unreachable_bot_store_deletes_nothing(make_api: Callable[..., TestCl
 
 
 def test_closed_tickets_leave_after_the_retention_period_and_open_ones_stay(
-    make_api: Callable[..., TestClient],
+    make_api: Callable[..., TestClient], redis_server: RedisServer
 ) -> None:
     api = make_api(closed_ticket_retention_days=30, retention_check_interval=0)
     closed = worked_ticket(api, 1, PHONE_1)
@@ -138,6 +138,11 @@ def test_closed_tickets_leave_after_the_retention_period_and_open_ones_stay(
     assert api.portal.call(sweep, now + timedelta(days=31)) == 1  # type: ignore[union-attr]
     assert api.get(f"/api/v1/tickets/{closed['id']}", headers=SUPERVISOR).status_code == 404
     assert api.get(f"/api/v1/tickets/{still_open['id']}", headers=SUPERVISOR).status_code == 200
+    # Gone everywhere, not only from the ticket view: its thread, chat, events and the phone.
+    after = everything_in(redis_server.client())
+    for gone in (closed["id"], PHONE_1, "DY0000000000000001"):
+        assert gone not in after, [line[:300] for line in after.splitlines() if gone in line]
+    assert still_open["id"] in after
 
 
 def test_an_inbox_handoff_of_the_shopper_counts_as_theirs() -> None:

@@ -68,6 +68,11 @@ def test_a_handoff_stored_while_the_api_was_down_becomes_a_ticket_when_it_starts
     assert [(t["status"], t["order_id"], t["reason"]) for t in delivered] == [
         ("new", "2025112312345678", "intake_complete")
     ]
+    # Delivered, the handoff's personal data lives in the ticket only, not in the inbox too.
+    deadline = time.monotonic() + WAIT_SECONDS
+    while redis_server.client().xlen(KEYS.inbox()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert redis_server.client().xlen(KEYS.inbox()) == 0
 
 
 def test_a_handoff_stored_twice_is_delivered_once(

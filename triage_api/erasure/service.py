@@ -139,6 +139,7 @@ class Eraser:
             for t in await self.redis.zrangebyscore(self.keys.all_tickets(), "-inf", cutoff.timestamp())
         ]
         purged: set[str] = set()
+        conversations: set[str] = set()
         for ticket_id in candidates:
             status, updated = await self.redis.hmget(self.keys.state(ticket_id), ["status", "updated_at"])
             if (
@@ -151,12 +152,25 @@ class Eraser:
             if intake is not None:
                 await self._delete_ticket(ticket_id, intake)
                 purged.add(ticket_id)
+                conversations.add(intake["conversation_id"])
         if purged:  # one pass over the shared streams for all of them
             await self._delete_stream_entries(purged, set(), None)
+            for conversation_id in conversations - {""}:
+                await self._delete_chat_of(conversation_id, purged)
             log.info(
                 "retention: deleted %d closed tickets last changed before %s", len(purged), cutoff.isoformat()
             )
         return len(purged)
+
+    async def _delete_chat_of(self, conversation_id: str, ticket_ids: set[str]) -> None:
+        """What the conversation's chat told the shopper about these tickets; the key once empty."""
+        key = self.keys.chat(conversation_id)
+        entries: list[Any] = await self.redis.xrange(key) or []
+        doomed = [str(i) for i, fields in entries if (fields or {}).get("ticket_id") in ticket_ids]
+        if doomed:
+            await self.redis.xdel(key, *doomed)
+        if len(doomed) == len(entries):
+            await self.redis.delete(key)
 
     async def _intakes(self, ticket_ids: list[str]) -> dict[str, dict[str, str]]:
         """Per ticket the index fields of its handoff JSON (conversation, order, customer)."""

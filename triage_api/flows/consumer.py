@@ -49,6 +49,7 @@ class StreamWorker:
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         order_by: str | None = None,
+        delete_handled: bool = False,
     ) -> None:
         self.redis = redis
         self.stream = stream
@@ -58,6 +59,8 @@ class StreamWorker:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.order_by = order_by  # a field whose entries must be handled in order (None: all)
+        # The stream's only reader: a handled entry is deleted, not kept for anyone else.
+        self.delete_handled = delete_handled
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._own_pending = True  # read this consumer's unacknowledged entries on the next pass
         self._next_claim = 0.0  # monotonic time of the next look for a dead consumer's entries
@@ -78,6 +81,8 @@ class StreamWorker:
                 self._own_pending = True
                 continue
             await self.redis.xack(self.stream, self.group, entry_id)
+            if self.delete_handled:
+                await self.redis.xdel(self.stream, entry_id)
 
     async def _handle_all(self, entries: list[Entry]) -> None:
         """Entries of one `order_by` value in stream order; different values side by side."""

@@ -20,7 +20,10 @@ GROUP = "inbox"
 class HandoffInbox:
     def __init__(self, store: TicketStore, keys: TicketKeys) -> None:
         self.store = store
-        self.worker = StreamWorker(store.redis, keys.inbox(), GROUP, self.handle, start_at="0")
+        # A delivered handoff (phone, transcript) lives on in its ticket only: the entry is deleted.
+        self.worker = StreamWorker(
+            store.redis, keys.inbox(), GROUP, self.handle, start_at="0", delete_handled=True
+        )
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         try:
