@@ -438,10 +438,10 @@ def main() -> int:
         if args.remedy_misses:
             print(f"\nremedy misses, {name}:")
             for e, p in zip(examples, part, strict=True):
-                want = sorted(v for kind, v in e.entities if kind == "remedy")
-                got = sorted({str(x["value"]) for x in p["entities"] if x["entity"] == "remedy"})
-                if want != got:
-                    wanted, found = ",".join(want) or "-", ",".join(got) or "-"
+                gold_values = sorted(v for kind, v in e.entities if kind == "remedy")
+                read = sorted({str(x["value"]) for x in p["entities"] if x["entity"] == "remedy"})
+                if gold_values != read:
+                    wanted, found = ",".join(gold_values) or "-", ",".join(read) or "-"
                     print(f"  {wanted:<24} -> {found:<24} {e.intent:<26} {e.text}")
 
     if not args.no_dialogue:
