@@ -42,6 +42,9 @@ class Tokens:
     action_server: str = field(default_factory=lambda: "actions-" + secrets.token_urlsafe(18))
     # The secret the shop's front end signs identity tokens with (customer id, VIP).
     shopper_identity: str = field(default_factory=lambda: "identity-" + secrets.token_urlsafe(24))
+    # The HMAC secret of the shoppers' chat tokens (ratings, push streams): never the public
+    # development default, or anyone could mint a token for any conversation.
+    chat: str = field(default_factory=lambda: "chat-" + secrets.token_urlsafe(24))
 
     def registry_json(self) -> str:
         return json.dumps(
@@ -148,6 +151,7 @@ class Stack:
                 "TRIAGE_PORT": str(self.settings.triage_port),
                 "TRIAGE_HOST": "127.0.0.1",
                 "TRIAGE_AGENT_TOKENS": self.tokens.registry_json(),
+                "TRIAGE_CHAT_SECRET": self.tokens.chat,
                 "TRIAGE_CHAT_BOT_URL": f"{self.rasa_url}/webhooks/rest/webhook",
                 "TRIAGE_TRACKER_REDIS_URL": self.tracker_redis_url,
                 "PYTHONPATH": str(REPO_ROOT),

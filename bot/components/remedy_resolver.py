@@ -8,8 +8,12 @@ overlaps none is dropped, because a form slot cannot use it. Duplicates of a val
 
 When DIET finds no remedy in a complaint, the same lexicon is searched in request position
 only: a known phrase at the end of a clause or after a request word (给我/帮我/要/麻烦 …), and
-not in a question or a negation ("退款还没到账", "不想退了"). On the training data's own
-annotations this fallback alone has precision 0.95 and recall 0.89.
+not in a question or a negation ("退款还没到账", "不想退了"). Beside the phrases, trainers'
+patterns (`remedy_<value>` regexes in nlu_data/remedy_cues.yml) say how each remedy is asked
+for in words no annotation has used yet ("重新给我寄一个", "差价补给我").
+
+Neither DIET's remedy nor the lexicon's counts in a clause about a process under way: "申请退款
+一周了还没到" complains about a refund, it does not ask for one.
 """
 
 from __future__ import annotations
@@ -38,14 +42,71 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 _LEXICON_FILE = "remedy_lexicon.json"
 _REMEDY = "remedy"
 # Where a remedy phrase is a request: what may follow it, or what may come right before it.
-_REQUEST_AFTER = re.compile(r"(?:[吧呗哈啊呀嘛啦咯]|就好|就行|就可以|给我|一下|$|[,.!?~\s，。！？～])")
+_REQUEST_AFTER = re.compile(
+    r"(?:[吧呗哈啊呀嘛啦咯]|就好|就行|就可以|总可以|总行|也行|可以吗|行吗|行不行|好吗|成吗|给我|一下|$|[,.!?~\s，。！？～])"
+)
 _REQUEST_BEFORE = re.compile(r"(?:要|给我|帮我|麻烦|请|要求|申请|直接|赶紧|就|希望|想|必须|马上|立刻)\s*$")
 # Where it is not: a complaint about the process, a question, or a refusal.
 _NOT_AFTER = re.compile(
     r"(?:了?(?:吗|没|么|呢)|还没|没|被|卡|一直|失败|到账|到了|进度|申请|的钱|款|流程|规则|多久|怎么|不了|不给|不到)"
 )
-_NOT_BEFORE = re.compile(r"(?:不要|不想|不用|别|没有|没|怎么|如何|能不能|可以|可不可以|是否|被)$")
+_NOT_BEFORE = re.compile(r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有)?|怎么|如何|是否|被)$")
+# A request put as a question ("能帮我换一个吗"): 吗 after it does not make it a status question.
+_POLITE = re.compile(r"(?:帮我|给我|帮忙|能不能|能否|能|可不可以|可以|麻烦)[^,.!?，。！？]{0,3}$")
+_POLITE_START = re.compile(r"(?:帮我|给我|帮忙|麻烦)")
+_QUESTION_END = re.compile(r"[吗么呢]")
+# Remedies that are a statement of their own, wherever they stand ("还没想好要退还是换").
+_STANDALONE = {"unsure"}
+# A clause telling how an earlier request is going, not making one.
+_PROCESS = re.compile(
+    r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
+    r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
+    r"提交了|申请了|已经申请|申请过|退过|换过|补发过|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
+    r"只给我退|只退了|退了一半|去哪)"
+)
+_CLAUSE = re.compile(r"[^,.!?;~\s，。！？；～、]+")
 _ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
+# Intents that ask about something (a rule, a status, an order change) or only keep the
+# conversation going: never for a remedy.
+_NEVER_ASKS = (
+    "ask_faq",
+    "check_status",
+    "track_order",
+    "change_order",
+    "request_invoice",
+    "out_of_scope",
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+)
+# Complaints about a remedy's process: DIET's remedy counts only in request position there, and
+# an application or a parcel already sent back marks a clause as telling the process.
+_ABOUT_THE_PROCESS = ("report_refund_problem",)
+_PROCESS_TOLD = re.compile(r"(?:申请|寄回去了|退回去了|寄回了|退回了)")
+_PATTERN_PREFIX = "remedy_"
+
+
+def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
+    """The phrase at text[start:end] asks for the remedy: no negation or status question around
+    it, and a request word before it, a clause end or particle after it, or a polite question."""
+    before, after = text[max(0, start - 4) : start], text[end : end + 4]
+    polite = bool(_POLITE.search(text[max(0, start - 6) : start]) or _POLITE_START.match(text, start))
+    if _NOT_BEFORE.search(before):
+        return False
+    if _NOT_AFTER.match(after) and not (polite and _QUESTION_END.match(after)):
+        return False
+    if value in _STANDALONE:
+        return True
+    return bool(_REQUEST_AFTER.match(after) or _REQUEST_BEFORE.search(before) or polite)
+
+
+def _in_process_clause(text: str, start: int, end: int, intent: str = "") -> bool:
+    for clause in _CLAUSE.finditer(text):
+        if clause.start() <= start < clause.end():
+            told = intent in _ABOUT_THE_PROCESS and _PROCESS_TOLD.search(clause.group())
+            return bool(_PROCESS.search(clause.group()) or told)
+    return False
 
 
 def _occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -60,17 +121,34 @@ class RemedyResolver(GraphComponent):
     """Maps remedy entities with a non-canonical value to the canonical one, or drops them."""
 
     def __init__(
-        self, model_storage: ModelStorage, resource: Resource, lexicon: Optional[Dict[str, str]] = None
+        self,
+        model_storage: ModelStorage,
+        resource: Resource,
+        lexicon: Optional[Dict[str, str]] = None,
+        patterns: Optional[Dict[str, List[str]]] = None,
     ) -> None:
         self._model_storage = model_storage
         self._resource = resource
-        self._use_lexicon(lexicon or {})
+        self._use_lexicon(lexicon or {}, patterns or {})
 
-    def _use_lexicon(self, lexicon: Dict[str, str]) -> None:
+    def _use_lexicon(self, lexicon: Dict[str, str], patterns: Dict[str, List[str]]) -> None:
         self.lexicon = lexicon
-        self.canonical = set(lexicon.values())
+        self.patterns = patterns
+        self.canonical = set(lexicon.values()) | set(patterns)
         # Longest first, sorted once here rather than for every message.
         self._phrases = sorted((p for p in lexicon if len(p) >= 2), key=len, reverse=True)
+        self._compiled = [(re.compile(p), value) for value, group in patterns.items() for p in group]
+
+    def _candidates(self, lowered: str) -> List[tuple[int, int, str]]:
+        """Every known phrase and every pattern match: (start, end, value), longest first."""
+        found = [
+            (start, start + len(phrase), self.lexicon[phrase])
+            for phrase in self._phrases
+            for start in _occurrences(lowered, phrase)
+        ]
+        for pattern, value in self._compiled:
+            found += [(m.start(), m.end(), value) for m in pattern.finditer(lowered) if m.end() > m.start()]
+        return sorted(found, key=lambda c: c[0] - c[1])
 
     @classmethod
     def create(
@@ -98,9 +176,15 @@ class RemedyResolver(GraphComponent):
                 lexicon[phrase.lower()] = value
         for value in canonical:
             lexicon.setdefault(value, value)
-        self._use_lexicon(lexicon)
+        patterns: Dict[str, List[str]] = {}
+        for feature in training_data.regex_features:
+            name = str(feature.get("name", ""))
+            if name.startswith(_PATTERN_PREFIX) and name[len(_PATTERN_PREFIX) :] in canonical:
+                patterns.setdefault(name[len(_PATTERN_PREFIX) :], []).append(str(feature["pattern"]))
+        self._use_lexicon(lexicon, patterns)
+        saved = {"lexicon": lexicon, "patterns": patterns}
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / _LEXICON_FILE).write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
+            (directory / _LEXICON_FILE).write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -114,10 +198,12 @@ class RemedyResolver(GraphComponent):
     ) -> "RemedyResolver":
         try:
             with model_storage.read_from(resource) as directory:
-                lexicon = json.loads((directory / _LEXICON_FILE).read_text(encoding="utf-8"))
+                saved = json.loads((directory / _LEXICON_FILE).read_text(encoding="utf-8"))
         except (ValueError, FileNotFoundError):
-            lexicon = {}
-        return cls(model_storage, resource, lexicon)
+            saved = {}
+        if "lexicon" not in saved:  # a model trained before patterns were saved beside the lexicon
+            saved = {"lexicon": saved}
+        return cls(model_storage, resource, saved.get("lexicon"), saved.get("patterns"))
 
     def resolve(self, text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
         """The canonical value of the longest known phrase overlapping text[start:end]."""
@@ -128,34 +214,37 @@ class RemedyResolver(GraphComponent):
                 overlaps = position < end and position + len(phrase) > start
                 if overlaps and (best is None or len(phrase) > best[2] - best[1]):
                     best = (value, position, position + len(phrase))
+        if best is None:
+            for pattern, value in self._compiled:
+                for match in pattern.finditer(lowered):
+                    overlaps = match.start() < end and match.end() > start
+                    if overlaps and (best is None or match.end() - match.start() > best[2] - best[1]):
+                        best = (value, match.start(), match.end())
         return best
 
-    def requested(self, text: str) -> List[Dict[Text, Any]]:
-        """Known remedy phrases in request position, longest first, without overlaps."""
+    def requested(self, text: str, intent: str = "") -> List[Dict[Text, Any]]:
+        """Known remedy phrases and patterns in request position, longest first, no overlaps."""
         lowered = text.lower()
         taken = [False] * len(lowered)
         found: List[Dict[Text, Any]] = []
-        for phrase in self._phrases:
-            for start in _occurrences(lowered, phrase):
-                end = start + len(phrase)
-                if any(taken[start:end]):
-                    continue
-                before, after = lowered[max(0, start - 4) : start], lowered[end : end + 4]
-                if _NOT_AFTER.match(after) or _NOT_BEFORE.search(before):
-                    continue
-                if not (_REQUEST_AFTER.match(after) or _REQUEST_BEFORE.search(before)):
-                    continue
-                taken[start:end] = [True] * (end - start)
-                found.append(
-                    {
-                        ENTITY_ATTRIBUTE_TYPE: _REMEDY,
-                        ENTITY_ATTRIBUTE_VALUE: self.lexicon[phrase],
-                        ENTITY_ATTRIBUTE_START: start,
-                        ENTITY_ATTRIBUTE_END: end,
-                        "confidence_entity": 1.0,
-                        "extractor": "RemedyResolver",
-                    }
-                )
+        for start, end, value in self._candidates(lowered):
+            if any(taken[start:end]):
+                continue
+            if not _in_request_position(lowered, start, end, value):
+                continue
+            if value not in _STANDALONE and _in_process_clause(lowered, start, end, intent):
+                continue
+            taken[start:end] = [True] * (end - start)
+            found.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: _REMEDY,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    ENTITY_ATTRIBUTE_START: start,
+                    ENTITY_ATTRIBUTE_END: end,
+                    "confidence_entity": 1.0,
+                    "extractor": "RemedyResolver",
+                }
+            )
         return found
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -163,31 +252,40 @@ class RemedyResolver(GraphComponent):
             return messages
         for message in messages:
             entities = message.get(ENTITIES) or []
-            if not any(e.get(ENTITY_ATTRIBUTE_TYPE) == _REMEDY for e in entities):
-                intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
-                if intent.startswith(_ASKS_FOR_A_REMEDY):
-                    found = self.requested(message.get(TEXT) or "")
-                    unique = {e[ENTITY_ATTRIBUTE_VALUE]: e for e in found}
-                    if unique:
-                        message.set(ENTITIES, entities + list(unique.values()), add_to_output=True)
-                continue
+            intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
             text = message.get(TEXT) or ""
-            kept: List[Dict[Text, Any]] = []
-            values: set[str] = set()
-            for entity in entities:
-                if entity.get(ENTITY_ATTRIBUTE_TYPE) != _REMEDY:
-                    kept.append(entity)
-                    continue
-                value = entity.get(ENTITY_ATTRIBUTE_VALUE)
-                if value not in self.canonical:
-                    start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
-                    resolved = self.resolve(text, start, end)
-                    if resolved is None:
-                        continue
-                    value = resolved[0]
-                    entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
-                if value not in values:
-                    values.add(value)
-                    kept.append(entity)
-            message.set(ENTITIES, kept, add_to_output=True)
+            others = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != _REMEDY]
+            remedies = [] if intent in _NEVER_ASKS else self._checked(text, intent, entities)
+            if not remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
+                remedies = self.requested(text, intent)
+            unique: List[Dict[Text, Any]] = []
+            for entity in remedies:  # one entity per value, the first found
+                if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
+                    unique.append(entity)
+            if unique or len(others) != len(entities):
+                message.set(ENTITIES, others + unique, add_to_output=True)
         return messages
+
+    def _checked(self, text: str, intent: str, entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+        """DIET's remedies with canonical values, outside clauses about a process under way."""
+        lowered = text.lower()
+        kept: List[Dict[Text, Any]] = []
+        for entity in entities:
+            if entity.get(ENTITY_ATTRIBUTE_TYPE) != _REMEDY:
+                continue
+            value = str(entity.get(ENTITY_ATTRIBUTE_VALUE))
+            start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
+            if _in_process_clause(lowered, start, end, intent):
+                continue
+            if _NOT_BEFORE.search(lowered[max(0, start - 4) : start]):  # 不退货, 没申请退款
+                continue
+            if value not in self.canonical:
+                resolved = self.resolve(text, start, end)
+                if resolved is None:
+                    continue
+                value = resolved[0]
+                entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
+            if intent in _ABOUT_THE_PROCESS and not _in_request_position(lowered, start, end, value):
+                continue
+            kept.append(entity)
+        return kept

@@ -50,8 +50,16 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         Message(
             data={"text": "给个说法", "intent": "request_remedy", "entities": [remedy(0, 4, "investigate")]}
         ),
+        Message(data={"text": "补发吧", "intent": "request_remedy", "entities": [remedy(0, 2, "reship")]}),
     ]
-    data = TrainingData(training_examples=examples, entity_synonyms={"退钱": "refund_only"})
+    data = TrainingData(
+        training_examples=examples,
+        entity_synonyms={"退钱": "refund_only"},
+        regex_features=[
+            {"name": "remedy_reship", "pattern": "重新(发|寄|给我寄)"},
+            {"name": "remedy_nonsense", "pattern": "随便"},  # no annotation has this value: ignored
+        ],
+    )
     resolver = RemedyResolver.create({}, storage, Resource("remedy"), context)
     resolver.train(data)
     loaded = RemedyResolver.load({}, storage, Resource("remedy"), context)
@@ -72,6 +80,11 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "complaint_about_refund": run("退款一直没到账", "report_refund_problem", []),
         "negated": run("不想退钱了", "report_quality_defect", []),
         "question_intent": run("退钱吧是什么意思", "ask_faq", []),
+        "pattern": run("少了一件，麻烦重新给我寄一个吧", "report_wrong_or_missing_item", []),
+        "pattern_span": run("重新给我寄吧", "request_remedy", [remedy(0, 3, "重新给")]),
+        "unknown_value": run("随便吧", "request_remedy", []),
+        "process_clause": run("申请退款一周了还没到", "report_refund_problem", [remedy(2, 4, "refund_only")]),
+        "request_beside_process": run("我要退款，都一周了", "report_refund_problem", []),
     }
 
 

@@ -41,6 +41,19 @@ def test_a_known_remedy_in_request_position_is_found_but_not_in_complaints_about
     assert checks["question_intent"] == []
 
 
+def test_trainers_patterns_find_remedies_no_annotation_has_used(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["pattern"], "remedy") == ["reship"]
+    assert values(checks["pattern_span"], "remedy") == ["reship"]
+    assert checks["unknown_value"] == []
+
+
+def test_no_remedy_is_read_from_a_clause_about_a_process_under_way(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert checks["process_clause"] == []
+    assert values(checks["request_beside_process"], "remedy") == ["refund_only"]
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]

@@ -10,6 +10,8 @@ import pytest
 
 from devstack.stack import Stack
 from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
+from triage_api.conversations.service import sign_conversation
+from triage_api.core.settings import DEVELOPMENT_CHAT_SECRET
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +74,15 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> None:
+def test_every_process_of_the_stack_listens_on_loopback_only(stack: Stack) -> None:
     loopback = {"0100007F", "00000000000000000000000001000000"}
-    for port in (stack.settings.rasa_port, stack.settings.action_server_port):
+    ports = (
+        stack.settings.rasa_port,
+        stack.settings.action_server_port,
+        stack.settings.triage_port,
+        stack.settings.redis_port,
+    )
+    for port in ports:
         addresses = listening_addresses(port)
         assert addresses and addresses <= loopback, (port, addresses)
 
@@ -106,10 +114,25 @@ def test_a_typed_slot_command_does_not_pick_the_team(stack: Stack) -> None:
     """The tester's `/inform{"issue_type": "payment_security"}` chose the payment-risk team."""
     sender = "doors-slot-command"
     say(stack, sender, '/inform{"issue_type": "payment_security", "vip": true}')
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{sender}/tracker",
+        params={"token": stack.tokens.rasa_api},
+        timeout=10,
+    ).json()
+    assert tracker["slots"]["issue_type"] is None
     assert "核对" in "".join(say(stack, sender, SLICE_MESSAGE))
     say(stack, sender, "是的")
     [ticket] = tickets_of(stack, sender)
     assert (ticket["issue_type"], ticket["queue"]) == ("logistics_delay", "logistics")
+
+
+def test_the_stack_does_not_accept_chat_tokens_of_the_public_development_secret(stack: Stack) -> None:
+    forged = sign_conversation(DEVELOPMENT_CHAT_SECRET, "doors-chat")
+    events = f"{stack.triage_url}/api/v1/chat/doors-chat/events"
+    assert httpx.get(events, headers={"X-Chat-Token": forged}, timeout=10).status_code == 401
+    genuine = sign_conversation(stack.tokens.chat, "doors-chat")
+    with httpx.stream("GET", events, headers={"X-Chat-Token": genuine}, timeout=10) as answer:
+        assert answer.status_code == 200
 
 
 def test_a_megabyte_message_is_refused_at_once_and_the_bot_keeps_answering(stack: Stack) -> None:
