@@ -2,7 +2,8 @@
 
 Both sets were written from the taxonomy alone by writers who never saw the signal rules:
 - dev and dev2 (bench/data/urgency_dev*.yaml): used to tune the rules in urgency/signals.yaml
-  (dev2 was written later, deliberately avoiding the obvious keywords);
+  (dev2 was written later, deliberately avoiding the obvious keywords; dev3, 2026-12-02, weighted
+  towards money still being taken and harm told in plain words, not yet tuned on);
 - sealed (bench/data/urgency_sealed.yaml): never used for a decision; reported on after the
   rules' last change, so it counts as looked at since 2026-12-02;
 - sealed E (bench/data/urgency_sealed_e.yaml): written blind later, never used for a decision;
@@ -38,6 +39,7 @@ from urgency import SignalReader, version  # noqa: E402
 SETS = {
     "dev (tuning)": ROOT / "bench" / "data" / "urgency_dev.yaml",
     "dev2 (tuning)": ROOT / "bench" / "data" / "urgency_dev2.yaml",
+    "dev3 (tuning)": ROOT / "bench" / "data" / "urgency_dev3.yaml",
     "sealed (looked at)": ROOT / "bench" / "data" / "urgency_sealed.yaml",
     "sealed E": ROOT / "bench" / "data" / "urgency_sealed_e.yaml",
     "sealed F": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
@@ -93,7 +95,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses",
-        choices=["dev", "dev2", "sealed"],
+        choices=["dev", "dev2", "dev3", "sealed"],
         help="print a tuning set's misses (sealed: the first sealed set, looked at since 2026-12-02)",
     )
     args = parser.parse_args()
@@ -118,7 +120,12 @@ def main() -> int:
         print(f"{set_name:<30} " + " ".join(f"{v:>16}" for v in by_signal.values()))
     if args.misses:
         print(f"\n{args.misses} misses:")
-        tuning = {"dev": "dev (tuning)", "dev2": "dev2 (tuning)", "sealed": "sealed (looked at)"}
+        tuning = {
+            "dev": "dev (tuning)",
+            "dev2": "dev2 (tuning)",
+            "dev3": "dev3 (tuning)",
+            "sealed": "sealed (looked at)",
+        }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:
                 kind = "missed " + case["signal"] if case["urgent"] else "false alarm"
