@@ -17,6 +17,7 @@ from actions import labels, metrics, outbox, triage_client
 from actions.conversation import channel_of, customer_of, transcript_of
 from actions.forms import intake_reset
 from knowledge_base.labels import shopper_message
+from urgency import version as urgency_version
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def handoff_payload(tracker: Tracker, reason: str, issue_type: Optional[str]) ->
         "product": tracker.get_slot("product"),
         "host": tracker.get_slot("host"),
         "amount": tracker.get_slot("amount"),
+        # The API compares it with its own: two images with different urgency rules are noticed.
+        "urgency_version": urgency_version(),
         # One key per handoff: an attempt that timed out but arrived, and its stored copy, make
         # one ticket.
         "handoff_key": uuid.uuid4().hex,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import AGENT, BOT
+from urgency import version as urgency_version
 
 
 def handoff(**overrides: Any) -> dict[str, Any]:
@@ -132,3 +133,18 @@ def test_a_new_ticket_carries_its_lifecycle_fields(api: TestClient) -> None:
         False,
     )
     assert ticket["sla"]["breached"] == [] and ticket["sla"]["first_responded_at"] is None
+
+
+def test_a_ticket_records_the_urgency_rules_and_a_bot_reading_other_rules_is_named(
+    api: TestClient, caplog: Any
+) -> None:
+    current = urgency_version()
+    same = api.post("/api/v1/handoffs", json=handoff(urgency_version=current), headers=BOT).json()
+    assert same["urgency_version"] == current
+    assert not any("urgency" in line for line in same["explain"])
+    other = handoff(conversation_id="conv-2", customer={"id": "shopper-2"}, urgency_version="0")
+    with caplog.at_level("WARNING", logger="triage_api.tickets.service"):
+        stale = api.post("/api/v1/handoffs", json=other, headers=BOT).json()
+    assert stale["urgency_version"] == current
+    assert any("v0" in line and f"v{current}" in line for line in stale["explain"])
+    assert any("urgency versions differ" in r.getMessage() for r in caplog.records)

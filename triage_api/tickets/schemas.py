@@ -151,6 +151,12 @@ class HandoffRequest(BaseModel):
     product: str | None = Field(default=None, max_length=200)
     host: str | None = Field(default=None, max_length=100)
     amount: str | None = Field(default=None, max_length=32)
+    urgency_version: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the version of the urgency package the channel read the conversation with",
+    )
     handoff_key: str | None = Field(
         default=None,
         min_length=8,
@@ -230,6 +236,9 @@ class Ticket(BaseModel):
     signals: list[str] = Field(default_factory=list)
     explain: list[str] = Field(default_factory=list)
     policy_version: str
+    urgency_version: str | None = Field(
+        default=None, description="the urgency package version the API graded the case with"
+    )
     assignee: str | None = None
     repeat_complaint: bool = False
     escalated: bool = False

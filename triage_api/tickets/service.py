@@ -9,6 +9,7 @@ the state hash from Lua) makes EXEC fail and the change is decided again on fres
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,7 @@ from triage_api.tickets.schemas import (
 from triage_api.triage.policy import TriagePolicy
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _TICKET_ID = re.compile(r"^T\d{8}[0-9A-Z]{8}$")
 _CHANGE_ATTEMPTS = 8
@@ -369,6 +371,17 @@ class TicketStore:
             earlier_on_order=on_order,
             earlier_by_customer=by_customer,
         )
+        if handoff.urgency_version and handoff.urgency_version != decision.urgency_version:
+            # The bot and the API read urgency with different rules: one image is out of date.
+            log.warning(
+                "urgency versions differ: the channel read version %s, the API grades with %s",
+                handoff.urgency_version,
+                decision.urgency_version,
+            )
+            decision.explain.append(
+                f"the bot read urgency with rules v{handoff.urgency_version}, the API with"
+                f" v{decision.urgency_version}: one of them is out of date"
+            )
         ticket = Ticket(
             id=new_ticket_id(now),
             conversation_id=handoff.conversation_id,
@@ -395,6 +408,7 @@ class TicketStore:
             signals=decision.signals,
             explain=decision.explain,
             policy_version=decision.policy_version,
+            urgency_version=decision.urgency_version,
             repeat_complaint=decision.repeat,
             created_at=now,
             updated_at=now,

@@ -18,6 +18,7 @@ import yaml
 from knowledge_base.textnorm import normalize
 from triage_api.tickets.schemas import Channel, IssueType, Queue, Remedy, Responsibility, Severity
 from urgency import CLAUSE_SPLIT, SignalHit, SignalReader, SignalReading
+from urgency import version as urgency_version
 
 _SEVERITY_ORDER = {Severity.normal: 0, Severity.important: 1, Severity.urgent: 2}
 _BY_ORDER = {rank: severity for severity, rank in _SEVERITY_ORDER.items()}
@@ -78,6 +79,7 @@ class TriageDecision:
     resolution_due: datetime
     signals: list[str]
     policy_version: str
+    urgency_version: str = ""
     repeat: bool = False
     explain: list[str] = field(default_factory=list)
 
@@ -94,6 +96,7 @@ class TriagePolicy:
             IssueType(k): Responsibility(v) for k, v in raw["responsibility_by_issue_type"].items()
         }
         self.signal_reader = SignalReader.load()  # the urgency package: the bot reads the same
+        self.urgency_version = urgency_version()
         self.signals = self.signal_reader.rules
         self.responsibility_rules = tuple(
             ResponsibilityRule(
@@ -283,6 +286,7 @@ class TriagePolicy:
             resolution_due=due,
             signals=sorted(signals),
             policy_version=self.version,
+            urgency_version=self.urgency_version,
             repeat=repeat,
             explain=explain,
         )
