@@ -9,7 +9,8 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - sealed E (bench/data/urgency_sealed_e.yaml): written blind later, never used for a decision;
   measured after urgency v3 (2026-12-02);
 - sealed F (bench/data/urgency_sealed_f.yaml): written blind on 2026-12-02 (266 cases, 4 near
-  copies of earlier sets removed unread), committed before the changes it measures.
+  copies of earlier sets removed unread), committed before the changes it measures; its misses
+  were read after v4 (2026-12-02), so it counts as looked at since.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -42,7 +43,7 @@ SETS = {
     "dev3 (tuning)": ROOT / "bench" / "data" / "urgency_dev3.yaml",
     "sealed (looked at)": ROOT / "bench" / "data" / "urgency_sealed.yaml",
     "sealed E": ROOT / "bench" / "data" / "urgency_sealed_e.yaml",
-    "sealed F": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
+    "F (looked at)": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
