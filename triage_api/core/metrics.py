@@ -86,7 +86,7 @@ class _StoreCollector:
         yield overdue
         yield _gauge(
             "triage_handoff_inbox_entries",
-            "entries in the handoff inbox stream (the action server's outbox), delivered ones included",
+            "entries in the handoff inbox stream (the action server's outbox); delivered ones are deleted",
             latest.inbox_entries,
         )
         yield _gauge(
