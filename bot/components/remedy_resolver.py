@@ -133,7 +133,6 @@ class RemedyResolver(GraphComponent):
 
     def _use_lexicon(self, lexicon: Dict[str, str], patterns: Dict[str, List[str]]) -> None:
         self.lexicon = lexicon
-        self.patterns = patterns
         self.canonical = set(lexicon.values()) | set(patterns)
         # Longest first, sorted once here rather than for every message.
         self._phrases = sorted((p for p in lexicon if len(p) >= 2), key=len, reverse=True)
