@@ -44,6 +44,7 @@ SETS = {
     "sealed (looked at)": ROOT / "bench" / "data" / "urgency_sealed.yaml",
     "sealed E": ROOT / "bench" / "data" / "urgency_sealed_e.yaml",
     "F (looked at)": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
+    "sealed G": ROOT / "bench" / "data" / "urgency_sealed_g.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
