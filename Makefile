@@ -17,7 +17,7 @@ help:
 	@echo "make kb     - build the knowledge-base index if content or model changed"
 	@echo "make lint   - ruff and mypy"
 	@echo "make validate - rasa data validate (responses uttered only by actions allowed)"
-	@echo "make bench  - benchmarks (see docs/performance.md)"
+	@echo "make bench  - every benchmark once; rewrites the generated figures in docs/performance.md"
 	@echo "make browser - install Debian chromium + CJK fonts for the browser tests (root)"
 
 $(VENV)/.installed: requirements/app.in requirements/app.lock
@@ -62,12 +62,7 @@ test: setup train kb lint validate browser
 	$(PYTHON) -m pytest
 
 bench: setup train kb
-	$(PYTHON) bench/nlu.py
-	$(PYTHON) bench/urgency_reading.py
-	$(PYTHON) bench/retrieval.py
-	$(PYTHON) bench/triage_load.py
-	$(PYTHON) bench/relay.py
-	$(PYTHON) bench/load.py --quick
+	$(PYTHON) bench/report.py
 
 clean:
 	rm -rf var/rasa var/kb-index var/log

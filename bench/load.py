@@ -140,12 +140,14 @@ async def measure(stack: Stack, shoppers: int, concurrencies: list[int], probes:
     limits = httpx.Limits(max_connections=max(concurrencies) + 5, max_keepalive_connections=100)
     phases: list[Phase] = []
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        # Warm-up: the first turns of a fresh Rasa load TensorFlow graphs and open connections.
-        for index, (_, text) in enumerate(INTAKE * 2):
-            await client.post(
-                f"{stack.rasa_url}/webhooks/rest/webhook",
-                json={"sender": f"bench-warm-{index // len(INTAKE)}", "message": text},
-            )
+        # Warm-up: the first turns of a fresh Rasa load TensorFlow graphs and open connections;
+        # each instance is warmed on its own port (behind the proxy it would be luck).
+        for name, port in stack.rasa_ports.items():
+            for index, (_, text) in enumerate(INTAKE * 2):
+                await client.post(
+                    f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                    json={"sender": f"bench-warm-{name}-{index // len(INTAKE)}", "message": text},
+                )
         for concurrency in concurrencies:
             phases.append(
                 await run_requests(
@@ -199,12 +201,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20], help="shoppers in flight")
     parser.add_argument("--probes", type=int, default=200, help="bare /model/parse requests per level")
     parser.add_argument("--quick", action="store_true", help="20 shoppers and 100 probes per level")
+    parser.add_argument(
+        "--rasa-instances",
+        type=int,
+        default=1,
+        help="Rasa servers sharing Redis trackers and locks, behind the stack's round-robin proxy",
+    )
     args = parser.parse_args()
     if args.quick:
         args.shoppers, args.probes = min(args.shoppers, 20), min(args.probes, 100)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        settings = StackSettings.on_free_ports(Path(tmp))
+        settings = StackSettings.on_free_ports(Path(tmp), rasa_instances=args.rasa_instances)
         if not model_path(settings).exists():
             sys.exit("no trained Rasa model for the current bot and data: run `make train` first")
         stack = Stack(settings)
@@ -217,8 +225,13 @@ def main() -> None:
         finally:
             stack.stop()
     print()
+    rasa = (
+        "one Rasa process"
+        if args.rasa_instances == 1
+        else f"{args.rasa_instances} Rasa processes behind the stack's round-robin proxy (in this process)"
+    )
     print(
-        f"{args.shoppers} shoppers x {len(INTAKE)} turns per concurrency; one Rasa process, "
+        f"{args.shoppers} shoppers x {len(INTAKE)} turns per concurrency; {rasa}, "
         "one action server, one triage API, one Redis, all on this machine"
     )
     print_table(phases)

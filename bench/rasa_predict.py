@@ -1,6 +1,7 @@
 """Runs in the Rasa environment: parse texts (JSON list on stdin) with a trained model.
 
-Prints one JSON object per text: {"text", "intent", "confidence", "entities"}.
+Prints one JSON object per text: {"text", "intent", "confidence", "ranking", "entities"} (ranking:
+the top five intents as [name, confidence] pairs).
 Used by bench/nlu.py, which runs in the other environment.
 """
 
@@ -24,6 +25,7 @@ async def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
                 "text": text,
                 "intent": parsed["intent"]["name"],
                 "confidence": parsed["intent"].get("confidence"),
+                "ranking": [[r["name"], r["confidence"]] for r in parsed.get("intent_ranking", [])[:5]],
                 "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed["entities"]],
                 **({"sources": parsed["intent_sources"]} if "intent_sources" in parsed else {}),
             }

@@ -37,6 +37,13 @@ class StackSettings(BaseSettings):
         validation_alias="RASA_INSTANCES",
         description="Rasa servers sharing trackers and locks in Redis, behind a round-robin proxy",
     )
+    api_instances: int = Field(
+        1,
+        ge=1,
+        le=8,
+        validation_alias="API_INSTANCES",
+        description="triage API processes sharing Redis, behind a round-robin proxy on the API port",
+    )
     startup_timeout: float = Field(
         300.0, validation_alias="STACK_STARTUP_TIMEOUT", description="seconds to wait for health"
     )

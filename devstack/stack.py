@@ -110,6 +110,8 @@ class Stack:
         self._rasa_env: dict[str, str] = {}
         self.rasa_ports: dict[str, int] = {}  # each Rasa server's own port
         self.proxy: RoundRobinProxy | None = None  # in front of several Rasa servers
+        self.api_ports: dict[str, int] = {}  # each triage API process's own port
+        self.api_proxy: RoundRobinProxy | None = None  # in front of several API processes
 
     @property
     def tracker_redis_url(self) -> str:
@@ -143,12 +145,12 @@ class Stack:
         self.services.append(service)
         return service
 
-    def _api_env(self) -> dict[str, str]:
+    def _api_env(self, port: int) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
                 "REDIS_URL": self.redis_url,
-                "TRIAGE_PORT": str(self.settings.triage_port),
+                "TRIAGE_PORT": str(port),
                 "TRIAGE_HOST": "127.0.0.1",
                 "TRIAGE_AGENT_TOKENS": self.tokens.registry_json(),
                 "TRIAGE_CHAT_SECRET": self.tokens.chat,
@@ -159,15 +161,31 @@ class Stack:
         )
         return env
 
-    def start_api(self) -> None:
-        """Starts the triage API (again, after `stop_service("triage-api")` in a fault test)."""
-        for old in [s for s in self.services if s.name == "triage-api"]:
+    def start_api(self, name: str = "triage-api", port: int | None = None) -> None:
+        """Starts one triage API process (again, after `stop_service(name)` in a fault test); by
+        default the one on the API port."""
+        port = self.settings.triage_port if port is None else port
+        for old in [s for s in self.services if s.name == name]:
             if old.process.poll() is None:
-                raise RuntimeError("the triage API is running already")
+                raise RuntimeError(f"{name} is running already")
             if old.log_file is not None:
                 old.log_file.close()
             self.services.remove(old)
-        self._spawn("triage-api", [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env())
+        self._spawn(name, [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env(port))
+        self.api_ports[name] = port
+
+    def _start_apis(self) -> None:
+        count = self.settings.api_instances
+        if count == 1:
+            self.start_api()
+            return
+        # Several API processes share Redis (their atomicity is in Lua scripts, their background
+        # workers are consumer groups), behind one address as a load balancer puts them.
+        ports = [free_port() for _ in range(count)]
+        for index, port in enumerate(ports):
+            self.start_api("triage-api" if index == 0 else f"triage-api-{index + 1}", port)
+        self.api_proxy = RoundRobinProxy(self.settings.triage_port, [("127.0.0.1", p) for p in ports])
+        self.api_proxy.start()
 
     def stop_service(self, name: str) -> None:
         """Stops one child and keeps it stopped (a fault test takes the API away mid-conversation)."""
@@ -195,7 +213,7 @@ class Stack:
             self.services.append(
                 Service("redis", launch_redis(), self.log_dir / "redis.log", launch=launch_redis)
             )
-        self.start_api()
+        self._start_apis()
 
         env = rasa_env(settings)
         redis_address = urlparse(self.tracker_redis_url)
@@ -265,7 +283,7 @@ class Stack:
 
     def wait_until_healthy(self) -> None:
         checks = {
-            "triage-api": f"{self.triage_url}/health",
+            **{name: f"http://127.0.0.1:{port}/health" for name, port in self.api_ports.items()},
             "action-server": f"http://127.0.0.1:{self.settings.action_server_port}/health",
             **{
                 name: f"http://127.0.0.1:{port}/status?token={self.tokens.rasa_api}"
@@ -337,8 +355,9 @@ class Stack:
 
     def stop(self) -> None:
         self._stopping.set()
-        if self.proxy is not None:
-            self.proxy.stop()
+        for proxy in (self.proxy, self.api_proxy):
+            if proxy is not None:
+                proxy.stop()
         with self._supervising:
             self._stop_children()
 
