@@ -17,7 +17,7 @@ from devstack.settings import StackSettings
 from devstack.stack import Stack
 from devstack.training import model_path
 from knowledge_base.labels import shopper_message
-from tests.e2e.test_faults import MISUNDERSTOOD, intake_despite_faults, kill, wait_healthy
+from tests.e2e.test_faults import MISUNDERSTOOD, STAGGER_SECONDS, kill, staggered_intake, wait_healthy
 from tests.e2e.test_intake_slice import say, tickets_of
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,10 @@ def test_a_killed_api_process_under_load_loses_doubles_and_strands_no_case(two_a
     senders = [f"api-worker-load-{n}" for n in range(SHOPPERS)]
     health = f"{two_apis.triage_url}/health"
     with ThreadPoolExecutor(max_workers=SHOPPERS) as pool:
-        running = [pool.submit(intake_despite_faults, two_apis, sender, health) for sender in senders]
+        running = [
+            pool.submit(staggered_intake, two_apis, sender, health, n * STAGGER_SECONDS)
+            for n, sender in enumerate(senders)
+        ]
         # Kill one process once handoffs are arriving, so that some are in flight at the kill.
         deadline = time.monotonic() + 120
         while not any(tickets_of(two_apis, s) for s in senders) and time.monotonic() < deadline:

@@ -99,14 +99,34 @@ def intake_despite_faults(stack: Stack, sender: str, health: str) -> list[str]:
     return told
 
 
+def staggered_intake(stack: Stack, sender: str, health: str, delay: float) -> list[str]:
+    """`intake_despite_faults` after `delay` seconds: shoppers arriving one after another, so that
+    a kill meets some before, some during and some after their handoff, however fast turns are."""
+    time.sleep(delay)
+    return intake_despite_faults(stack, sender, health)
+
+
+STAGGER_SECONDS = 0.3
+
+
 def test_under_load_a_killed_action_server_loses_doubles_and_strands_nothing(stack: Stack) -> None:
     health = f"http://127.0.0.1:{stack.settings.action_server_port}/health"
     senders = [f"fault-load-{n}" for n in range(8)]
     with ThreadPoolExecutor(max_workers=len(senders)) as pool:
-        running = [pool.submit(intake_despite_faults, stack, sender, health) for sender in senders]
-        time.sleep(1.0)  # the conversations are under way
+        running = [
+            pool.submit(staggered_intake, stack, sender, health, n * STAGGER_SECONDS)
+            for n, sender in enumerate(senders)
+        ]
+        # Kill once the first case is filed, so that the others are mid-intake at the kill
+        # (a fixed delay raced fast turns: every intake could be over before it).
+        deadline = time.monotonic() + 120
+        while not any(tickets_of(stack, s) for s in senders) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        filed_before_kill = sum(bool(tickets_of(stack, s)) for s in senders)
         kill(stack, "action-server")
         conversations = [future.result(timeout=600) for future in running]
+    wait_healthy(health)  # the next test finds the stack whole
+    assert filed_before_kill < len(senders)  # the kill came while intakes were under way
     for sender, told in zip(senders, conversations, strict=True):
         assert not any(MISUNDERSTOOD in line for line in told), (sender, told)  # nobody was told a lie
         assert len(tickets_of(stack, sender)) == 1, (sender, told)  # none lost, none doubled
