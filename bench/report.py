@@ -69,7 +69,9 @@ def commit() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    dirty = " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    # The report's own file is being rewritten by this run: it does not count as a change.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/performance.md")
+    dirty = " with uncommitted changes" if changed else ""
     return (git("rev-parse", "--short", "HEAD") or "?") + dirty
 
 
