@@ -2,8 +2,10 @@
 
 Starts its own embedded Redis (AOF on, as deployed) and the API (one uvicorn process) on free
 loopback ports in a temporary directory, then runs bounded phases of N requests each with C
-concurrent clients, side by side with two ceilings measured in the same run: the same server's
-GET /health (HTTP stack + Redis PING, no work) and `redis-benchmark` on the same Redis.
+concurrent clients, side by side with three ceilings measured in the same run: a bare FastAPI
+app's `GET /` in its own uvicorn process (`bench/bare_app.py`: the HTTP stack alone), the same
+server's GET /health (HTTP stack + middleware + Redis PING, no work) and `redis-benchmark` on the
+same Redis.
 
 Run: `.venv/bin/python bench/triage_load.py [--requests 2000] [--concurrency 50]`.
 `redis-benchmark` comes with Debian's `redis-tools` (`apt-get install -y redis-tools`); without
@@ -175,6 +177,21 @@ def start_api(redis_port: int, port: int, agents: dict[str, str], log: Path) -> 
     return process
 
 
+def start_bare_app(port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(REPO_ROOT / "bench")]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_for_port("127.0.0.1", port, timeout=60, process=process)
+    return process
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -305,6 +322,22 @@ def main() -> None:
             api = start_api(redis_port, api_port, agents, data / "api.log")
             base_url = f"http://127.0.0.1:{api_port}"
             phases = asyncio.run(measure(base_url, args.requests, args.concurrency, agents))
+            bare_port = free_port()
+            bare = start_bare_app(bare_port, data / "bare.log")
+            try:
+                bare_phase = asyncio.run(
+                    run_phase(
+                        "bare FastAPI app: GET / (ceiling)",
+                        f"http://127.0.0.1:{bare_port}",
+                        args.requests,
+                        args.concurrency,
+                        lambda c, i, w: c.get("/"),
+                        lambda r: r.status_code == 200,
+                    )
+                )
+            finally:
+                stop(bare)
+            phases.insert(0, bare_phase)
             redis_rows = redis_benchmark(redis_port, args.redis_requests, args.concurrency)
         finally:
             if api is not None:
