@@ -144,10 +144,11 @@ async def measure(stack: Stack, shoppers: int, concurrencies: list[int], probes:
         # each instance is warmed on its own port (behind the proxy it would be luck).
         for name, port in stack.rasa_ports.items():
             for index, (_, text) in enumerate(INTAKE * 2):
-                await client.post(
+                warm = await client.post(
                     f"http://127.0.0.1:{port}/webhooks/rest/webhook",
                     json={"sender": f"bench-warm-{name}-{index // len(INTAKE)}", "message": text},
                 )
+                warm.raise_for_status()
         for concurrency in concurrencies:
             phases.append(
                 await run_requests(
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument(
         "--rasa-instances",
         type=int,
+        choices=range(1, 9),
         default=1,
         help="Rasa servers sharing Redis trackers and locks, behind the stack's round-robin proxy",
     )
@@ -212,7 +214,7 @@ def main() -> None:
         args.shoppers, args.probes = min(args.shoppers, 20), min(args.probes, 100)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        settings = StackSettings.on_free_ports(Path(tmp), rasa_instances=args.rasa_instances)
+        settings = StackSettings.on_free_ports(Path(tmp), rasa_instances=args.rasa_instances, api_instances=1)
         if not model_path(settings).exists():
             sys.exit("no trained Rasa model for the current bot and data: run `make train` first")
         stack = Stack(settings)

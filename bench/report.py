@@ -16,11 +16,12 @@ import argparse
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,25 +80,36 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def run(bench: Bench) -> str:
-    """Runs one benchmark; its section of the report."""
+def run(bench: Bench) -> tuple[str, bool]:
+    """Runs one benchmark; its section of the report, and whether it ran to the end."""
     command = " ".join((".venv/bin/python", *bench.args))
     print(f"== {command}", flush=True)
     before, started = load_average(), time.monotonic()
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # Its own process group: a benchmark stopped for taking too long is asked to stop (SIGINT, so
+    # that it stops the stack it started), then killed with everything it started.
+    process = subprocess.Popen(
+        [sys.executable, *bench.args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(
-            [sys.executable, *bench.args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-        )
-        output, status = done.stdout, f"exit {done.returncode}"
-        if done.returncode != 0:
-            output += "\n[stderr, last lines]\n" + "\n".join(done.stderr.splitlines()[-15:])
-    except subprocess.TimeoutExpired as expired:
-        output, status = str(expired.stdout or ""), f"stopped after {TIMEOUT_SECONDS} s"
+        stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+        status = f"exit {process.returncode}"
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        status = f"stopped after {TIMEOUT_SECONDS} s"
+    output = stdout
+    if status != "exit 0":
+        output += "\n[stderr, last lines]\n" + "\n".join(stderr.splitlines()[-15:])
     seconds = time.monotonic() - started
     print(output, flush=True)
     return "\n".join(
@@ -113,7 +125,7 @@ def run(bench: Bench) -> str:
             "```",
             f"<!-- /bench:{bench.key} -->",
         ]
-    )
+    ), status == "exit 0"
 
 
 def sections_of(block: str) -> dict[str, str]:
@@ -141,10 +153,22 @@ def generated(sections: dict[str, str]) -> str:
     )
 
 
+def check_markers(text: str) -> None:
+    """Either no generated part yet (then a `## ` section to put it before) or exactly one, in order."""
+    begins, ends = text.count(BEGIN), text.count(END)
+    if (begins, ends) == (0, 0):
+        if "\n## " not in text:
+            raise ValueError("docs/performance.md has no `## ` section to put the figures before")
+        return
+    if (begins, ends) != (1, 1) or text.index(BEGIN) > text.index(END):
+        raise ValueError("docs/performance.md: the make bench markers are broken; mend them by hand")
+
+
 def rewrite(text: str, fresh: dict[str, str]) -> str:
     """The document with its generated part holding `fresh` sections and the earlier ones kept;
     the hand-written text around the markers unchanged."""
-    if BEGIN in text and END in text:
+    check_markers(text)
+    if BEGIN in text:
         head, rest = text.split(BEGIN, 1)
         block, tail = rest.split(END, 1)
     else:  # first run: the generated part goes after the introduction, before the first section
@@ -158,13 +182,19 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=[b.key for b in BENCHES], help="rerun these only")
     parser.add_argument("--print", action="store_true", help="print the report, leave the file alone")
     args = parser.parse_args()
-    fresh = {b.key: run(b) for b in BENCHES if args.only is None or b.key in args.only}
+    check_markers(DOC.read_text(encoding="utf-8"))  # before half an hour of benchmarks, not after
+    results = {b.key: run(b) for b in BENCHES if args.only is None or b.key in args.only}
+    fresh = {key: section for key, (section, _) in results.items()}
+    failed = [key for key, (_, ok) in results.items() if not ok]
     text = rewrite(DOC.read_text(encoding="utf-8"), fresh)
     if args.print:
         print(text.split(BEGIN, 1)[1].split(END, 1)[0])
     else:
         DOC.write_text(text, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)}", flush=True)
+    if failed:  # written all the same, so that the failure is on record beside its output
+        print(f"failed: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

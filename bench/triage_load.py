@@ -319,9 +319,7 @@ def main() -> None:
         redis = start_redis(data / "redis", redis_port, log_file=data / "redis.log")
         api = None
         try:
-            api = start_api(redis_port, api_port, agents, data / "api.log")
-            base_url = f"http://127.0.0.1:{api_port}"
-            phases = asyncio.run(measure(base_url, args.requests, args.concurrency, agents))
+            # The bare app first, alone: the API's workers are not yet running beside it.
             bare_port = free_port()
             bare = start_bare_app(bare_port, data / "bare.log")
             try:
@@ -337,7 +335,9 @@ def main() -> None:
                 )
             finally:
                 stop(bare)
-            phases.insert(0, bare_phase)
+            api = start_api(redis_port, api_port, agents, data / "api.log")
+            base_url = f"http://127.0.0.1:{api_port}"
+            phases = [bare_phase, *asyncio.run(measure(base_url, args.requests, args.concurrency, agents))]
             redis_rows = redis_benchmark(redis_port, args.redis_requests, args.concurrency)
         finally:
             if api is not None:

@@ -164,7 +164,8 @@ class Stack:
     def start_api(self, name: str = "triage-api", port: int | None = None) -> None:
         """Starts one triage API process (again, after `stop_service(name)` in a fault test); by
         default the one on the API port."""
-        port = self.settings.triage_port if port is None else port
+        if port is None:  # again where it was (behind the proxy), else the API port
+            port = self.api_ports.get(name, self.settings.triage_port)
         for old in [s for s in self.services if s.name == name]:
             if old.process.poll() is None:
                 raise RuntimeError(f"{name} is running already")

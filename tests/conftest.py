@@ -66,7 +66,10 @@ def api(api_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = StackSettings.on_free_ports(tmp_path_factory.mktemp("stack"))
+    # One process of each, whatever the environment says: the tests that kill one know its name.
+    settings = StackSettings.on_free_ports(
+        tmp_path_factory.mktemp("stack"), api_instances=1, rasa_instances=1
+    )
     if not model_path(settings).exists():
         pytest.fail("no trained Rasa model for the current bot and data: run `make train` first")
     running = Stack(settings)

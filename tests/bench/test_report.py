@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from devstack.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-from report import BEGIN, BENCHES, END, rewrite, sections_of
+from report import BEGIN, BENCHES, END, check_markers, rewrite, sections_of
 
 DOC = "# Performance\n\nIntro.\n\n## NLU (`bench/nlu.py`)\n\nHand-written history.\n"
 
@@ -32,3 +34,13 @@ def test_a_rerun_of_some_benchmarks_keeps_the_others_and_the_hand_written_text()
     # Sections stay in the order of BENCHES, whatever order they were run in.
     keys = list(sections_of(second))
     assert keys == [b.key for b in BENCHES if b.key in keys] == ["nlu", "turns"]
+
+
+def test_broken_markers_are_refused_before_anything_runs() -> None:
+    only_begin = rewrite(DOC, {}).replace(END, "")
+    swapped = f"# P\n\n{END}\n{BEGIN}\n## NLU\n"
+    for text in (only_begin, swapped, only_begin + BEGIN, "# P\n\nno sections at all\n"):
+        with pytest.raises(ValueError):
+            check_markers(text)
+    check_markers(DOC)  # no generated part yet: fine
+    check_markers(rewrite(DOC, {}))

@@ -20,7 +20,8 @@ from knowledge_base.labels import shopper_message
 from tests.e2e.test_faults import MISUNDERSTOOD, STAGGER_SECONDS, kill, staggered_intake, wait_healthy
 from tests.e2e.test_intake_slice import say, tickets_of
 
-pytestmark = pytest.mark.e2e
+# Its own stack's start-up and the waits for recovery, under CI's load: more than the default.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SHOPPERS = 10
 
