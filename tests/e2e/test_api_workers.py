@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from devstack.settings import StackSettings
 from devstack.stack import Stack
-from devstack.training import model_path
 from knowledge_base.labels import shopper_message
-from tests.e2e.test_faults import MISUNDERSTOOD, STAGGER_SECONDS, kill, staggered_intake, wait_healthy
-from tests.e2e.test_intake_slice import say, tickets_of
+from tests.e2e.load import kill_under_load, own_stack
+from tests.e2e.test_faults import MISUNDERSTOOD, intake_despite_faults, wait_healthy
+from tests.e2e.test_intake_slice import tickets_of
 
 # Its own stack's start-up and the waits for recovery, under CI's load: more than the default.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -28,17 +26,8 @@ SHOPPERS = 10
 
 @pytest.fixture(scope="module")
 def two_apis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = StackSettings.on_free_ports(Path(tmp_path_factory.mktemp("two-apis")), api_instances=2)
-    if not model_path(settings).exists():
-        pytest.fail("no trained Rasa model for the current bot and data: run `make train` first")
-    running = Stack(settings)
-    try:
-        running.start()
-        running.start_supervisor()
-        say(running, "two-apis-warm-up", "你好")  # TensorFlow builds its graphs on the first turns
+    with own_stack(Path(tmp_path_factory.mktemp("two-apis")), api_instances=2) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_both_processes_serve_behind_the_one_address(two_apis: Stack) -> None:
@@ -52,18 +41,10 @@ def test_both_processes_serve_behind_the_one_address(two_apis: Stack) -> None:
 def test_a_killed_api_process_under_load_loses_doubles_and_strands_no_case(two_apis: Stack) -> None:
     senders = [f"api-worker-load-{n}" for n in range(SHOPPERS)]
     health = f"{two_apis.triage_url}/health"
-    with ThreadPoolExecutor(max_workers=SHOPPERS) as pool:
-        running = [
-            pool.submit(staggered_intake, two_apis, sender, health, n * STAGGER_SECONDS)
-            for n, sender in enumerate(senders)
-        ]
-        # Kill one process once handoffs are arriving, so that some are in flight at the kill.
-        deadline = time.monotonic() + 120
-        while not any(tickets_of(two_apis, s) for s in senders) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        filed_before_kill = sum(bool(tickets_of(two_apis, s)) for s in senders)
-        restarts = kill(two_apis, "triage-api")
-        conversations = [future.result(timeout=600) for future in running]
+    run = kill_under_load(
+        two_apis, senders, "triage-api", lambda s, sender: intake_despite_faults(s, sender, health)
+    )
+    conversations, filed_before_kill, restarts = run.conversations, run.filed_before_kill, run.restarts_before
     assert filed_before_kill < SHOPPERS  # the kill came while cases were still being handed over
     wait_healthy(f"http://127.0.0.1:{two_apis.api_ports['triage-api']}/health")
     assert two_apis.service("triage-api").restarts == restarts + 1

@@ -3,28 +3,17 @@ no shopper is told anything untrue meanwhile (the stack fixture runs the supervi
 
 from __future__ import annotations
 
-import os
-import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from devstack.stack import Stack, http_ok
 from knowledge_base.labels import shopper_message
+from tests.e2e.load import kill, kill_under_load
 from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
 from tests.e2e.test_rasa_instances import user_turns
 
 pytestmark = pytest.mark.e2e
-
-
-def kill(stack: Stack, name: str) -> int:
-    """SIGKILLs one child and waits for it to be gone; its restart count before the kill."""
-    service = stack.service(name)
-    before = service.restarts
-    os.killpg(service.process.pid, signal.SIGKILL)
-    service.process.wait(timeout=20)
-    return before
 
 
 def wait_healthy(url: str, seconds: float = 180) -> float:
@@ -99,34 +88,15 @@ def intake_despite_faults(stack: Stack, sender: str, health: str) -> list[str]:
     return told
 
 
-def staggered_intake(stack: Stack, sender: str, health: str, delay: float) -> list[str]:
-    """`intake_despite_faults` after `delay` seconds: shoppers arriving one after another, so that
-    a kill meets some before, some during and some after their handoff, however fast turns are."""
-    time.sleep(delay)
-    return intake_despite_faults(stack, sender, health)
-
-
-STAGGER_SECONDS = 0.3
-
-
 def test_under_load_a_killed_action_server_loses_doubles_and_strands_nothing(stack: Stack) -> None:
     health = f"http://127.0.0.1:{stack.settings.action_server_port}/health"
     senders = [f"fault-load-{n}" for n in range(8)]
-    with ThreadPoolExecutor(max_workers=len(senders)) as pool:
-        running = [
-            pool.submit(staggered_intake, stack, sender, health, n * STAGGER_SECONDS)
-            for n, sender in enumerate(senders)
-        ]
-        # Kill once the first case is filed, so that the others are mid-intake at the kill
-        # (a fixed delay raced fast turns: every intake could be over before it).
-        deadline = time.monotonic() + 120
-        while not any(tickets_of(stack, s) for s in senders) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        filed_before_kill = sum(bool(tickets_of(stack, s)) for s in senders)
-        kill(stack, "action-server")
-        conversations = [future.result(timeout=600) for future in running]
+    run = kill_under_load(
+        stack, senders, "action-server", lambda s, sender: intake_despite_faults(s, sender, health)
+    )
+    conversations = run.conversations
     wait_healthy(health)  # the next test finds the stack whole
-    assert filed_before_kill < len(senders)  # the kill came while intakes were under way
+    assert run.filed_before_kill < len(senders)  # the kill came while intakes were under way
     for sender, told in zip(senders, conversations, strict=True):
         assert not any(MISUNDERSTOOD in line for line in told), (sender, told)  # nobody was told a lie
         assert len(tickets_of(stack, sender)) == 1, (sender, told)  # none lost, none doubled

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from devstack.settings import StackSettings
 from devstack.stack import Stack, http_ok
-from devstack.training import model_path
 from knowledge_base.labels import shopper_message
-from tests.e2e.test_faults import MISUNDERSTOOD, STAGGER_SECONDS, kill
+from tests.e2e.load import kill_under_load, own_stack
+from tests.e2e.test_faults import MISUNDERSTOOD
 from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
 
 # Its own stack's start-up and the waits for recovery, under CI's load: more than the default.
@@ -29,22 +27,8 @@ SHOPPERS = 12
 
 @pytest.fixture(scope="module")
 def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = StackSettings.on_free_ports(Path(tmp_path_factory.mktemp("two-rasas")), rasa_instances=2)
-    if not model_path(settings).exists():
-        pytest.fail("no trained Rasa model for the current bot and data: run `make train` first")
-    running = Stack(settings)
-    try:
-        running.start()
-        running.start_supervisor()
-        for name, port in running.rasa_ports.items():  # TensorFlow builds its graphs on first turns
-            httpx.post(
-                f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-                json={"sender": f"warm-up-{name}", "message": "你好"},
-                timeout=120,
-            ).raise_for_status()
+    with own_stack(Path(tmp_path_factory.mktemp("two-rasas")), rasa_instances=2) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def say_resending(stack: Stack, sender: str, text: str) -> list[str]:
@@ -62,23 +46,14 @@ def say_resending(stack: Stack, sender: str, text: str) -> list[str]:
     raise AssertionError(f"{sender}: {text!r} never went through")
 
 
-def intake(stack: Stack, sender: str, delay: float) -> list[str]:
-    time.sleep(delay)
+def intake(stack: Stack, sender: str) -> list[str]:
     return say_resending(stack, sender, SLICE_MESSAGE) + say_resending(stack, sender, "是的")
 
 
 def test_a_killed_rasa_server_under_load_loses_doubles_and_strands_no_case(two_rasas: Stack) -> None:
     senders = [f"rasa-kill-load-{n}" for n in range(SHOPPERS)]
-    with ThreadPoolExecutor(max_workers=SHOPPERS) as pool:
-        running = [
-            pool.submit(intake, two_rasas, sender, n * STAGGER_SECONDS) for n, sender in enumerate(senders)
-        ]
-        deadline = time.monotonic() + 120
-        while not any(tickets_of(two_rasas, s) for s in senders) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        filed_before_kill = sum(bool(tickets_of(two_rasas, s)) for s in senders)
-        restarts = kill(two_rasas, "rasa-2")
-        conversations = [future.result(timeout=600) for future in running]
+    run = kill_under_load(two_rasas, senders, "rasa-2", intake)
+    conversations, filed_before_kill, restarts = run.conversations, run.filed_before_kill, run.restarts_before
     assert filed_before_kill < SHOPPERS  # the kill came while intakes were under way
     port = two_rasas.rasa_ports["rasa-2"]
     deadline = time.monotonic() + two_rasas.settings.startup_timeout
@@ -94,16 +69,8 @@ def test_a_killed_rasa_server_under_load_loses_doubles_and_strands_no_case(two_r
 
 def test_redis_killed_under_load_comes_back_and_every_case_is_filed_once(two_rasas: Stack) -> None:
     senders = [f"redis-kill-load-{n}" for n in range(SHOPPERS)]
-    with ThreadPoolExecutor(max_workers=SHOPPERS) as pool:
-        running = [
-            pool.submit(intake, two_rasas, sender, n * STAGGER_SECONDS) for n, sender in enumerate(senders)
-        ]
-        deadline = time.monotonic() + 120
-        while not any(tickets_of(two_rasas, s) for s in senders) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        filed_before_kill = sum(bool(tickets_of(two_rasas, s)) for s in senders)
-        restarts = kill(two_rasas, "redis")
-        conversations = [future.result(timeout=600) for future in running]
+    run = kill_under_load(two_rasas, senders, "redis", intake)
+    conversations, filed_before_kill, restarts = run.conversations, run.filed_before_kill, run.restarts_before
     assert filed_before_kill < SHOPPERS
     assert two_rasas.service("redis").restarts == restarts + 1
     for sender, told in zip(senders, conversations, strict=True):
