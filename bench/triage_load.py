@@ -153,6 +153,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def launch(
+    command: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A server in its own session, its output in `log`; returned once it listens on `port`."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    wait_for_port("127.0.0.1", port, timeout=180, process=process)
+    return process
+
+
 def start_api(redis_port: int, port: int, agents: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -164,32 +176,12 @@ def start_api(redis_port: int, port: int, agents: dict[str, str], log: Path) -> 
         "TRIAGE_AGENT_TOKENS": token_config(agents),
         "TRIAGE_AGENT_CAPACITY": "1000",
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "triage_api.main"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_for_port("127.0.0.1", port, timeout=180, process=process)
-    return process
+    return launch([sys.executable, "-m", "triage_api.main"], port, log, env)
 
 
 def start_bare_app(port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(REPO_ROOT / "bench")]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_for_port("127.0.0.1", port, timeout=60, process=process)
-    return process
+    command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(REPO_ROOT / "bench")]
+    return launch([*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], port, log)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

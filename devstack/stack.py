@@ -175,18 +175,20 @@ class Stack:
         self._spawn(name, [sys.executable, "-m", "triage_api.main"], REPO_ROOT, self._api_env(port))
         self.api_ports[name] = port
 
-    def _start_apis(self) -> None:
-        count = self.settings.api_instances
+    def _start_instances(
+        self, count: int, name: str, port: int, start_one: Callable[[str, int], object]
+    ) -> RoundRobinProxy | None:
+        """One process on `port`, or `count` of them (`name`, `name-2` …) on free ports behind a
+        round-robin proxy on `port`, as a load balancer puts them in a deployment."""
         if count == 1:
-            self.start_api()
-            return
-        # Several API processes share Redis (their atomicity is in Lua scripts, their background
-        # workers are consumer groups), behind one address as a load balancer puts them.
+            start_one(name, port)
+            return None
         ports = [free_port() for _ in range(count)]
-        for index, port in enumerate(ports):
-            self.start_api("triage-api" if index == 0 else f"triage-api-{index + 1}", port)
-        self.api_proxy = RoundRobinProxy(self.settings.triage_port, [("127.0.0.1", p) for p in ports])
-        self.api_proxy.start()
+        for index, own_port in enumerate(ports):
+            start_one(name if index == 0 else f"{name}-{index + 1}", own_port)
+        proxy = RoundRobinProxy(port, [("127.0.0.1", p) for p in ports])
+        proxy.start()
+        return proxy
 
     def stop_service(self, name: str) -> None:
         """Stops one child and keeps it stopped (a fault test takes the API away mid-conversation)."""
@@ -214,7 +216,11 @@ class Stack:
             self.services.append(
                 Service("redis", launch_redis(), self.log_dir / "redis.log", launch=launch_redis)
             )
-        self._start_apis()
+        # Several API processes share Redis (their atomicity is in Lua scripts, their background
+        # workers are consumer groups).
+        self.api_proxy = self._start_instances(
+            settings.api_instances, "triage-api", settings.triage_port, self.start_api
+        )
 
         env = rasa_env(settings)
         redis_address = urlparse(self.tracker_redis_url)
@@ -240,15 +246,10 @@ class Stack:
             REPO_ROOT / "bot",
             env,
         )
-        if settings.rasa_instances == 1:
-            self.start_rasa("rasa", settings.rasa_port)
-        else:
-            # Several Rasa servers share the trackers and locks in Redis, behind one address.
-            ports = [free_port() for _ in range(settings.rasa_instances)]
-            for index, port in enumerate(ports):
-                self.start_rasa("rasa" if index == 0 else f"rasa-{index + 1}", port)
-            self.proxy = RoundRobinProxy(settings.rasa_port, [("127.0.0.1", port) for port in ports])
-            self.proxy.start()
+        # Several Rasa servers share the trackers and locks in Redis.
+        self.proxy = self._start_instances(
+            settings.rasa_instances, "rasa", settings.rasa_port, self.start_rasa
+        )
         self.wait_until_healthy()
 
     def start_rasa(self, name: str, port: int) -> str:

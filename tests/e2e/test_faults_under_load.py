@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.stack import Stack, http_ok
+from devstack.stack import Stack
 from knowledge_base.labels import shopper_message
 from tests.e2e.load import kill_under_load, own_stack
-from tests.e2e.test_faults import MISUNDERSTOOD
+from tests.e2e.test_faults import MISUNDERSTOOD, wait_healthy
 from tests.e2e.test_intake_slice import SLICE_MESSAGE, say, tickets_of
 
 # Its own stack's start-up and the waits for recovery, under CI's load: more than the default.
@@ -56,10 +56,10 @@ def test_a_killed_rasa_server_under_load_loses_doubles_and_strands_no_case(two_r
     conversations, filed_before_kill, restarts = run.conversations, run.filed_before_kill, run.restarts_before
     assert filed_before_kill < SHOPPERS  # the kill came while intakes were under way
     port = two_rasas.rasa_ports["rasa-2"]
-    deadline = time.monotonic() + two_rasas.settings.startup_timeout
-    while not http_ok(f"http://127.0.0.1:{port}/status?token={two_rasas.tokens.rasa_api}"):
-        assert time.monotonic() < deadline, "the killed Rasa server did not come back"
-        time.sleep(0.5)
+    wait_healthy(
+        f"http://127.0.0.1:{port}/status?token={two_rasas.tokens.rasa_api}",
+        two_rasas.settings.startup_timeout,
+    )
     assert two_rasas.service("rasa-2").restarts == restarts + 1
     for sender, told in zip(senders, conversations, strict=True):
         assert not any(MISUNDERSTOOD in line for line in told), (sender, told)
