@@ -48,6 +48,9 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # once (2026-12-02) and its misses were never read. F was written blind the same way later that
 # day, with more remedy phrasing, and committed before the remedy changes it measures; its misses
 # were read after the last of them (2026-12-02 20:45), so F counts as looked at since.
+# G (2026-12-03) was written blind the same way and measured twice with no decision made; H
+# (2026-12-03, afternoon) likewise, weighted towards remedies, and committed before the remedy
+# changes it measures.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -56,6 +59,7 @@ HOLDOUTS = {
     "E (sealed)": ROOT / "bench" / "data" / "nlu_holdout_e.yml",
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
     "G (sealed)": ROOT / "bench" / "data" / "nlu_holdout_g.yml",
+    "H (sealed)": ROOT / "bench" / "data" / "nlu_holdout_h.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
@@ -374,7 +378,7 @@ def main() -> int:
         "--remedy-misses", action="store_true", help="print remedy misses of the splits that are not sealed"
     )
     parser.add_argument(
-        "--splits", default="ABCDEFG", help="which held-out splits to score (e.g. A while tuning)"
+        "--splits", default="ABCDEFGH", help="which held-out splits to score (e.g. A while tuning)"
     )
     args = parser.parse_args()
     train = load_nlu(sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")))

@@ -11,6 +11,8 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - sealed F (bench/data/urgency_sealed_f.yaml): written blind on 2026-12-02 (266 cases, 4 near
   copies of earlier sets removed unread), committed before the changes it measures; its misses
   were read after v4 (2026-12-02), so it counts as looked at since.
+- sealed G and H (2026-12-03): written blind the same way; H is committed before urgency v5,
+  which it measures.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -45,6 +47,7 @@ SETS = {
     "sealed E": ROOT / "bench" / "data" / "urgency_sealed_e.yaml",
     "F (looked at)": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
     "sealed G": ROOT / "bench" / "data" / "urgency_sealed_g.yaml",
+    "sealed H": ROOT / "bench" / "data" / "urgency_sealed_h.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
