@@ -107,7 +107,9 @@ class SignalReader:
             for rule in self.rules
             if not rule.needs_context
             or issue_type in rule.context_issue_types
-            or any(self.meaningful_match(rule.needs_context, c) is not None for c in clauses)
+            # A context word tells what the case is about, negated or past included: after
+            # "之前被盗刷过一次" a charge that is still going on is someone else's doing.
+            or any(p.search(c) for p in rule.needs_context for c in clauses)
         ]
         for clause in clauses:
             for rule in rules:

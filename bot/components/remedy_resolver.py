@@ -85,6 +85,8 @@ _NEVER_ASKS = (
 _ABOUT_THE_PROCESS = ("report_refund_problem",)
 _PROCESS_TOLD = re.compile(r"(?:申请|寄回去了|退回去了|寄回了|退回了)")
 _PATTERN_PREFIX = "remedy_"
+# (a remedy, one it includes): a return with a refund includes the refund.
+_IMPLIES = (("return_refund", "refund_only"),)
 
 
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
@@ -107,6 +109,14 @@ def _in_process_clause(text: str, start: int, end: int, intent: str = "") -> boo
             told = intent in _ABOUT_THE_PROCESS and _PROCESS_TOLD.search(clause.group())
             return bool(_PROCESS.search(clause.group()) or told)
     return False
+
+
+def _without_implied(remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Drops a remedy another one found includes: "东西我寄回，钱退给我" asks for 退货退款, and its
+    "钱退给我" is the refund part of it, not a second ask for 仅退款."""
+    values = {e[ENTITY_ATTRIBUTE_VALUE] for e in remedies}
+    implied = {inner for outer, inner in _IMPLIES if outer in values}
+    return [e for e in remedies if e[ENTITY_ATTRIBUTE_VALUE] not in implied]
 
 
 def _occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -261,6 +271,7 @@ class RemedyResolver(GraphComponent):
             for entity in remedies:  # one entity per value, the first found
                 if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
                     unique.append(entity)
+            unique = _without_implied(unique)
             if unique or len(others) != len(entities):
                 message.set(ENTITIES, others + unique, add_to_output=True)
         return messages

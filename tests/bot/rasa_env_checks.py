@@ -51,6 +51,13 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
             data={"text": "给个说法", "intent": "request_remedy", "entities": [remedy(0, 4, "investigate")]}
         ),
         Message(data={"text": "补发吧", "intent": "request_remedy", "entities": [remedy(0, 2, "reship")]}),
+        Message(
+            data={
+                "text": "退货退款吧",
+                "intent": "request_remedy",
+                "entities": [remedy(0, 4, "return_refund")],
+            }
+        ),
     ]
     data = TrainingData(
         training_examples=examples,
@@ -85,6 +92,11 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "unknown_value": run("随便吧", "request_remedy", []),
         "process_clause": run("申请退款一周了还没到", "report_refund_problem", [remedy(2, 4, "refund_only")]),
         "request_beside_process": run("我要退款，都一周了", "report_refund_problem", []),
+        "implied": run(
+            "东西我寄回，钱退给我",
+            "request_remedy",
+            [remedy(3, 5, "return_refund"), remedy(6, 10, "refund_only")],
+        ),
     }
 
 

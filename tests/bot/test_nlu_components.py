@@ -54,6 +54,10 @@ def test_no_remedy_is_read_from_a_clause_about_a_process_under_way(results: dict
     assert values(checks["request_beside_process"], "remedy") == ["refund_only"]
 
 
+def test_a_refund_that_is_part_of_a_return_is_not_a_second_remedy(results: dict[str, Any]) -> None:
+    assert values(results["remedy_resolver"]["implied"], "remedy") == ["return_refund"]
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]

@@ -134,3 +134,16 @@ def test_hypotheticals_and_news_are_not_signals(text: str) -> None:
 )
 def test_harm_described_by_what_happened_to_the_body(text: str) -> None:
     assert urgent(text) == {"safety"}
+
+
+def test_money_still_being_taken_counts_after_an_earlier_theft_was_settled() -> None:
+    """The earlier theft is the context (someone else takes the money) even though it is past."""
+    assert urgent("上个月被盗刷过一次，银行处理了", "今天又开始了，现在还在扣") == {"money_at_risk"}
+    assert urgent("我的店铺账户正在被别人登录") == {"money_at_risk"}
+    assert urgent("账号上周被盗过，已经找回来改好密码了", "想问下那几天的订单能不能退") == set()
+
+
+def test_a_fire_is_not_read_as_a_product_that_caught_on() -> None:
+    assert urgent("取暖器用着用着着火了") == {"safety"}
+    assert urgent("这款卖得火了，还有货吗") == set()
+    assert urgent("宝宝从床上摔下来额头磕了个大包") == {"safety"}
