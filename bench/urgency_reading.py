@@ -48,6 +48,7 @@ SETS = {
     "F (looked at)": ROOT / "bench" / "data" / "urgency_sealed_f.yaml",
     "sealed G": ROOT / "bench" / "data" / "urgency_sealed_g.yaml",
     "sealed H": ROOT / "bench" / "data" / "urgency_sealed_h.yaml",
+    "sealed I": ROOT / "bench" / "data" / "urgency_sealed_i.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
