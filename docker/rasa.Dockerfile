@@ -1,5 +1,5 @@
 # Rasa Open Source 3.6 server with the intake model trained at build time (Python 3.10).
-# Stage 1 exports m3e-small to ONNX with torch (the bot's dense featurizer); the Rasa image itself
+# Stage 1 exports m3e-small to ONNX with torch (the intent ensemble's sentence vectors); the Rasa image itself
 # gets only the exported folder and runs it with onnxruntime.
 FROM python:3.11-slim AS encoder
 WORKDIR /app
@@ -17,7 +17,7 @@ ENV PYTHONUNBUFFERED=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHO
 COPY requirements/rasa.in requirements/rasa.lock requirements/
 RUN pip install --no-cache-dir "setuptools<70" && pip install --no-cache-dir -r requirements/rasa.in -c requirements/rasa.lock
 RUN useradd --system --uid 10001 --create-home rasa
-COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/clauses.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/
+COPY knowledge_base/__init__.py knowledge_base/textnorm.py knowledge_base/clauses.py knowledge_base/labels.py knowledge_base/labels.yaml knowledge_base/onnx_encoder.py knowledge_base/
 COPY --from=encoder /app/var/models/m3e-small-onnx var/models/m3e-small-onnx
 COPY nlu_data/ nlu_data/
 # The one masking of personal data, installed in every process's logging.

@@ -8,6 +8,8 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorc
 RUN useradd --system --uid 10001 --create-home triage
 COPY knowledge_base/ knowledge_base/
 COPY urgency/ urgency/
+# The labelled urgency sets the meaning model learns from (urgency.train_meaning).
+COPY bench/data/ bench/data/
 # The one masking of personal data, installed in every process's logging.
 COPY pii/ pii/
 COPY triage_api/ triage_api/
@@ -15,6 +17,7 @@ COPY triage_api/ triage_api/
 # index beside the old one (var/kb-index.building, .previous): var/ and the index are the user's,
 # the model stays root's.
 RUN python -m knowledge_base.retrieval.model_files && python -m knowledge_base.retrieval.build \
+ && python -m knowledge_base.retrieval.onnx_export && python -m urgency.train_meaning \
  && chown triage:triage var && chown -R triage:triage var/kb-index
 USER triage
 EXPOSE 8000

@@ -1,21 +1,24 @@
 """Urgent signals in what a shopper wrote: the one reader shared by the triage policy and the bot.
 
-Reads `signals.yaml` beside it (`urgent_signals`, `negation_before`, `figurative`). Only the
-standard library, PyYAML and the shared normaliser are imported, because the action server
-(Rasa's Python 3.10 environment) uses this package too, to hand a case over at once when a
-shopper reports harm, money still being taken or a threat of exposure.
+Reads `signals.yaml` beside it (`urgent_signals`, `negation_before`, `figurative`), and, when it
+is trained, the meaning model (`urgency.meaning`) that adds what the rules miss and doubts what
+they take too literally. The standard library, PyYAML, numpy, onnxruntime, `tokenizers` and the
+shared normaliser are all it imports, because the action server (Rasa's Python 3.10
+environment) uses this package too, to hand a case over at once when a shopper reports harm,
+money still being taken or a threat of exposure.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from knowledge_base.textnorm import normalize
+from urgency.meaning import MeaningModel, model_stamp
 
 CLAUSE_SPLIT = re.compile(r"[，,。.!！?？;；\n]+")
 SIGNALS_PATH = Path(__file__).resolve().parent / "signals.yaml"
@@ -35,6 +38,8 @@ class SignalRule:
 class SignalHit:
     signal: str
     text: str
+    source: str = "rules"  # or "meaning": read by the meaning model, with `confidence`
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class SignalReading:
 
     hits: list[SignalHit]
     withdrawn: list[SignalHit]
+    doubted: list[SignalHit] = field(default_factory=list)  # rule hits the meaning model vetoed
 
 
 class SignalReader:
@@ -55,15 +61,17 @@ class SignalReader:
         negation: re.Pattern[str],
         figurative: tuple[re.Pattern[str], ...],
         hypothetical: tuple[re.Pattern[str], ...] = (),
+        meaning: MeaningModel | None = None,
     ) -> None:
         self.rules = rules
+        self.meaning = meaning
         self.hypothetical = hypothetical
         self.negation_window = negation_window
         self.negation = negation
         self.figurative = figurative
 
     @classmethod
-    def from_policy(cls, raw: dict[str, Any]) -> SignalReader:
+    def from_policy(cls, raw: dict[str, Any], meaning: MeaningModel | None = None) -> SignalReader:
         rules = tuple(
             SignalRule(
                 name=name,
@@ -82,12 +90,15 @@ class SignalReader:
             negation=re.compile(negation["pattern"] + r"\S{0,3}$"),
             figurative=tuple(re.compile(p) for p in raw.get("figurative", [])),
             hypothetical=tuple(re.compile(p) for p in raw.get("hypothetical", [])),
+            meaning=meaning,
         )
 
     @classmethod
-    def load(cls, path: Path = SIGNALS_PATH) -> SignalReader:
+    def load(cls, path: Path = SIGNALS_PATH, meaning: bool = True) -> SignalReader:
+        """The rules, with the trained meaning model unless `meaning` is False (rules alone)."""
         with path.open(encoding="utf-8") as handle:
-            return cls.from_policy(yaml.safe_load(handle))
+            raw = yaml.safe_load(handle)
+        return cls.from_policy(raw, MeaningModel.load() if meaning else None)
 
     def read(self, texts: list[str], issue_type: str | None = None) -> SignalReading:
         """Reads the turns in order: a signal counts from its first meaningful mention until a
@@ -123,7 +134,22 @@ class SignalReader:
                 elif taken_back_at is not None and (rule.name in active or said_at is not None):
                     active.pop(rule.name, None)
                     withdrawn[rule.name] = SignalHit(signal=rule.name, text=clause[:80])
-        return SignalReading(hits=list(active.values()), withdrawn=list(withdrawn.values()))
+        doubted: list[SignalHit] = []
+        if self.meaning is not None and clauses:
+            verdict = self.meaning.judge(texts, set(active))
+            if verdict.vetoed:
+                doubted = [hit for name, hit in active.items() if self.meaning.vetoable(name)]
+                for hit in doubted:
+                    active.pop(hit.signal)
+            elif verdict.added and verdict.added not in withdrawn:
+                said = next((t for t in reversed(texts) if t.strip()), "")
+                active[verdict.added] = SignalHit(
+                    verdict.added,
+                    normalize(said)[:80],
+                    "meaning",
+                    round(verdict.probabilities[verdict.added], 3),
+                )
+        return SignalReading(list(active.values()), list(withdrawn.values()), doubted)
 
     def meaningful_match(self, patterns: tuple[re.Pattern[str], ...], clause: str) -> int | None:
         """Where the first match not negated and not figurative starts, or None."""
@@ -143,6 +169,10 @@ class SignalReader:
 
 
 def version(path: Path = SIGNALS_PATH) -> str:
-    """The version of the signal data (`bench/urgency_reading.py` prints it beside its figures)."""
+    """The version of the signal data (`bench/urgency_reading.py` prints it beside its figures),
+    with the meaning model's stamp when one is trained ("6-1a2b3c4d"): the bot and the API compare
+    versions on every handoff, so a process reading with another model, or none, shows up."""
     with path.open(encoding="utf-8") as handle:
-        return str(yaml.safe_load(handle)["version"])
+        rules = str(yaml.safe_load(handle)["version"])
+    stamp = model_stamp()
+    return f"{rules}-{stamp}" if stamp else rules

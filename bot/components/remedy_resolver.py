@@ -87,6 +87,9 @@ _PROCESS_TOLD = re.compile(r"(?:申请|寄回去了|退回去了|寄回了|退�
 _PATTERN_PREFIX = "remedy_"
 # (a remedy, one it includes): a return with a refund includes the refund.
 _IMPLIES = (("return_refund", "refund_only"),)
+# What is sent again decides the remedy: a coupon, points or a reward sent again ("券补发一张",
+# "积分补给我") is compensation, not a parcel shipped again.
+_NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益)")
 
 
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
@@ -117,6 +120,23 @@ def _without_implied(remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     values = {e[ENTITY_ATTRIBUTE_VALUE] for e in remedies}
     implied = {inner for outer, inner in _IMPLIES if outer in values}
     return [e for e in remedies if e[ENTITY_ATTRIBUTE_VALUE] not in implied]
+
+
+def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """A reship whose clause, or the clause before it, names a coupon, points or a reward becomes
+    compensation ("积分没到账，补发给我")."""
+    lowered = text.lower()
+    clauses = list(_CLAUSE.finditer(lowered))
+    result = []
+    for entity in remedies:
+        if entity[ENTITY_ATTRIBUTE_VALUE] == "reship":
+            start = entity[ENTITY_ATTRIBUTE_START]
+            at = next((i for i, c in enumerate(clauses) if c.start() <= start < c.end()), None)
+            nearby = "" if at is None else "".join(c.group() for c in clauses[max(0, at - 1) : at + 1])
+            if _NOT_GOODS.search(nearby):
+                entity = {**entity, ENTITY_ATTRIBUTE_VALUE: "compensation"}
+        result.append(entity)
+    return result
 
 
 def _occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -268,7 +288,7 @@ class RemedyResolver(GraphComponent):
             if not remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
                 remedies = self.requested(text, intent)
             unique: List[Dict[Text, Any]] = []
-            for entity in remedies:  # one entity per value, the first found
+            for entity in _by_what_is_sent(text, remedies):  # one entity per value, the first found
                 if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
                     unique.append(entity)
             unique = _without_implied(unique)

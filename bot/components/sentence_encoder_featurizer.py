@@ -1,8 +1,7 @@
 """Dense features for DIET from m3e-small, run with onnxruntime inside the Rasa environment.
 
-The knowledge base's embedding model, exported once to ONNX by
-`knowledge_base.retrieval.onnx_export` (its vectors checked against torch's), so the bot needs
-neither torch nor a second copy of the model's code. Per message, one transformer pass gives
+Not in the pipeline: DIET was no better with them (docs/performance.md); kept for that
+comparison. Per message, one transformer pass (`knowledge_base.onnx_encoder.OnnxSentenceEncoder`) gives
 hidden states per character; a token's sequence feature is the mean over the characters it
 spans, and the sentence feature is m3e's own mean pooling, the vector the knowledge base uses.
 """
@@ -10,8 +9,6 @@ spans, and the sentence feature is m3e's own mean pooling, the vector the knowle
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import Any, Dict, List, Text
 
 import numpy as np
@@ -25,10 +22,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from knowledge_base.onnx_encoder import DEFAULT_ENCODER_DIR, OnnxSentenceEncoder
+
 log = logging.getLogger(__name__)
 
-ENCODER_DIR_ENV = "BOT_SENTENCE_ENCODER_DIR"
-DEFAULT_ENCODER_DIR = "../var/models/m3e-small-onnx"  # relative to bot/, where Rasa runs
 TRAINING_BATCH = 32
 
 
@@ -51,25 +48,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        folder = Path(os.environ.get(ENCODER_DIR_ENV) or config["model_dir"])
-        if not (folder / "model.onnx").is_file():
-            raise FileNotFoundError(
-                f"no ONNX sentence encoder in {folder.resolve()}: run "
-                "`.venv/bin/python -m knowledge_base.retrieval.onnx_export` (make train does)"
-            )
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = int(config["threads"])
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        self.encoder = OnnxSentenceEncoder(
+            config["model_dir"], max_length=int(config["max_length"]), threads=int(config["threads"])
         )
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(int(config["max_length"]))
-        width = self.session.get_outputs()[0].shape[-1]
-        self.dim = width if isinstance(width, int) else 512  # m3e-small's hidden size
+        self.dim = self.encoder.dim
 
     @classmethod
     def create(
@@ -86,22 +68,6 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         if int(config.get("max_length", 128)) < 8:
             raise ValueError("max_length must be at least 8 tokens")
 
-    def encode(self, texts: List[str]) -> List[tuple[np.ndarray, list[tuple[int, int]]]]:
-        """Hidden states per model token (special tokens included) and their character offsets."""
-        encodings = self.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-
-        def padded(rows: List[List[int]]) -> np.ndarray:
-            return np.array([row + [0] * (width - len(row)) for row in rows], dtype=np.int64)
-
-        inputs = {
-            "input_ids": padded([e.ids for e in encodings]),
-            "attention_mask": padded([e.attention_mask for e in encodings]),
-            "token_type_ids": padded([e.type_ids for e in encodings]),
-        }
-        (hidden,) = self.session.run(None, inputs)
-        return [(hidden[i, : len(e.ids)], list(e.offsets)) for i, e in enumerate(encodings)]
-
     def _featurize(self, messages: List[Message]) -> None:
         """Every message with text gets features (DIET needs them on all examples alike); a text
         that is blank after normalisation gets zeros."""
@@ -110,7 +76,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         ]
         todo = [m for m in with_text if m.get(TEXT).strip()]
         encoded = (
-            dict(zip(map(id, todo), self.encode([m.get(TEXT) for m in todo]), strict=True)) if todo else {}
+            dict(zip(map(id, todo), self.encoder.hidden_states([m.get(TEXT) for m in todo]), strict=True))
+            if todo
+            else {}
         )
         dim = self.dim
         for message in with_text:

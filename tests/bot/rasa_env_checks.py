@@ -97,6 +97,10 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
             "request_remedy",
             [remedy(3, 5, "return_refund"), remedy(6, 10, "refund_only")],
         ),
+        "coupon_sent_again": run("积分没到账，补发给我", "report_promotion_rules", [remedy(6, 8, "reship")]),
+        "parcel_sent_again": run(
+            "少了一双袜子，补发给我", "report_wrong_or_missing_item", [remedy(7, 9, "reship")]
+        ),
     }
 
 
@@ -161,6 +165,30 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     return {"complaint_with_order": message.get("intent")["name"], "bare_number": plain.get("intent")["name"]}
 
 
+def check_dense_intents(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:
+    """The sentence-vector half of the ensemble alone (weight 0, dense_weight 1), on the int8
+    encoder: paraphrases that share few characters with the training lines."""
+    texts = {
+        "track_order": ["我的快递到哪里了", "物流怎么还不更新", "包裹现在到哪一站了", "什么时候能送到"],
+        "report_quality_defect": ["东西坏了", "用了一天就不能用了", "开关按不动", "屏幕裂了一道缝"],
+        "request_invoice": ["我要开发票", "帮我开个电子发票", "发票抬头写公司", "增值税票怎么开"],
+    }
+    config = {"weight": 0.0, "dense_weight": 1.0, "dense_C": 10.0}
+    examples = [Message(data={"text": t, "intent": intent}) for intent, ts in texts.items() for t in ts]
+    classifier = CharNgramIntentClassifier.create(config, storage, Resource("dense"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    loaded = CharNgramIntentClassifier.load(config, storage, Resource("dense"), context)
+    loaded.expose_sources = True
+    probes = ["货运信息一直停在昨天", "这玩意儿质量太差劲，才两天就失灵", "报销需要票据，麻烦出一张"]
+    messages = [Message(data={"text": t}) for t in [*probes, "   "]]
+    loaded.process(messages)
+    return {
+        "intents": [m.get("intent")["name"] for m in messages[:-1]],
+        "sources": sorted(messages[0].get("intent_sources")),
+        "blank_untouched": messages[-1].get("intent") is None,
+    }
+
+
 ENCODER_LINES = ["你好，我买的吹风机用了两次就不转了", "退款什么时候到账", "订单DY2026030212345678到哪了"]
 
 
@@ -199,6 +227,7 @@ def main() -> int:
             "order_id_extractor": check_order_id_extractor(context),
             "char_ngram_classifier": check_char_ngram_classifier(storage, context),
             "sentence_encoder": check_sentence_encoder(storage, context),
+            "dense_intents": check_dense_intents(storage, context),
         }
     print(json.dumps(results, ensure_ascii=False))
     return 0

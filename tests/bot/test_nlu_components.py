@@ -58,6 +58,11 @@ def test_a_refund_that_is_part_of_a_return_is_not_a_second_remedy(results: dict[
     assert values(results["remedy_resolver"]["implied"], "remedy") == ["return_refund"]
 
 
+def test_points_or_a_coupon_sent_again_is_compensation_a_parcel_is_reship(results: dict[str, Any]) -> None:
+    assert values(results["remedy_resolver"]["coupon_sent_again"], "remedy") == ["compensation"]
+    assert values(results["remedy_resolver"]["parcel_sent_again"], "remedy") == ["reship"]
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
@@ -75,6 +80,13 @@ def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[
     checks = results["char_ngram_classifier"]
     assert checks["complaint_with_order"] == "report_not_as_described"
     assert checks["bare_number"] == "inform"
+
+
+def test_the_sentence_vector_model_reads_paraphrases_with_no_shared_words(results: dict[str, Any]) -> None:
+    checks = results["dense_intents"]
+    assert checks["intents"] == ["track_order", "report_quality_defect", "request_invoice"]
+    assert checks["sources"] == ["char_ngram", "dense", "diet"]
+    assert checks["blank_untouched"]
 
 
 def test_the_onnx_encoder_in_the_rasa_env_gives_the_knowledge_base_vectors(results: dict[str, Any]) -> None:

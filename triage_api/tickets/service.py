@@ -379,7 +379,7 @@ class TicketStore:
                 decision.urgency_version,
             )
             decision.explain.append(
-                f"the bot read urgency with rules v{handoff.urgency_version}, the API with"
+                f"the bot read urgency with v{handoff.urgency_version}, the API with"
                 f" v{decision.urgency_version}: one of them is out of date"
             )
         ticket = Ticket(

@@ -248,9 +248,12 @@ class TriagePolicy:
             rule = next(r for r in self.signals if r.name == hit.signal)
             raises_to = Severity(rule.raises_to)
             severity = _raise(severity, raises_to)
-            explain.append(f"signal {hit.signal} in 「{hit.text}」 raises to {raises_to.value}")
+            how = "in" if hit.source == "rules" else f"read from the meaning ({hit.confidence:.2f}) of"
+            explain.append(f"signal {hit.signal} {how} 「{hit.text}」 raises to {raises_to.value}")
         for hit in reading.withdrawn:
             explain.append(f"signal {hit.signal} withdrawn by 「{hit.text}」")
+        for hit in reading.doubted:
+            explain.append(f"signal {hit.signal} in 「{hit.text}」 doubted: the turns do not read as urgent")
         repeat = earlier_on_order > 0 or earlier_by_customer >= self.same_customer_threshold
         if earlier_on_order > 0:
             severity = _raise(severity, self.same_order_raises_to)

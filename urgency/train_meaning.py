@@ -1,0 +1,136 @@
+"""Trains the urgency meaning model (`urgency.meaning`) on the labelled urgency sets.
+
+Every set in `TRAINING_SETS` was written from the taxonomy by writers who never saw the rules;
+sealed set I is left out: it measures the result (bench/urgency_reading.py). C, the threshold
+and the veto were chosen by leave-one-set-out over E, G and H, the sets the rules were never
+tuned on (`--folds` reprints that table). Writes `var/models/urgency-meaning.json`.
+
+Run: `.venv/bin/python -m urgency.train_meaning [--if-stale] [--folds]` (make urgency runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+from knowledge_base.onnx_encoder import DEFAULT_ENCODER_DIR, OnnxSentenceEncoder
+from urgency.meaning import DEFAULT_MODEL, ENCODER_FILE, NONE, MeaningModel, joined
+from urgency.reader import SignalReader
+
+DATA = Path(__file__).resolve().parents[1] / "bench" / "data"
+TRAINING_SETS = (
+    "urgency_dev.yaml",
+    "urgency_dev2.yaml",
+    "urgency_dev3.yaml",
+    "urgency_sealed.yaml",
+    "urgency_sealed_e.yaml",
+    "urgency_sealed_f.yaml",
+    "urgency_sealed_g.yaml",
+    "urgency_sealed_h.yaml",
+)
+FOLDS = ("urgency_sealed_e.yaml", "urgency_sealed_g.yaml", "urgency_sealed_h.yaml")
+C = 30.0
+THRESHOLD = 0.8
+VETO = 0.95
+
+
+def label(case: dict[str, Any]) -> str:
+    return str(case["signal"]) if case["urgent"] else NONE
+
+
+def load_sets() -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["cases"] for name in TRAINING_SETS
+    }
+
+
+def source_digest(encoder_dir: Path) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update((encoder_dir / "stamp.json").read_bytes())
+    for name in TRAINING_SETS:
+        digest.update((DATA / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def current(digest: str) -> bool:
+    if not DEFAULT_MODEL.is_file():
+        return False
+    return bool(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8")).get("source") == digest)
+
+
+def fit(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
+    return LogisticRegression(max_iter=5000, C=C, class_weight="balanced").fit(vectors, labels)
+
+
+def fold_table(sets: dict[str, list[dict[str, Any]]], vectors: dict[str, np.ndarray]) -> None:
+    """Rules alone against rules with the meaning model, each fold held out of the training; the
+    model is read through `SignalReader`, as the bot and the API read it."""
+    rules = SignalReader.load(meaning=False)
+    urgent = {rule.name for rule in rules.rules if rule.raises_to == "urgent"}
+    encoder = OnnxSentenceEncoder(DEFAULT_ENCODER_DIR, ENCODER_FILE)
+    print(f"{'held-out set':<26} {'rules P / R':>13} {'with meaning P / R':>20}")
+    for fold in FOLDS:
+        train = [n for n in TRAINING_SETS if n != fold]
+        fitted = fit(np.vstack([vectors[n] for n in train]), [label(c) for n in train for c in sets[n]])
+        model = MeaningModel(
+            encoder, [str(c) for c in fitted.classes_], fitted.coef_, fitted.intercept_, THRESHOLD, VETO
+        )
+        both = SignalReader(
+            rules.rules, rules.negation_window, rules.negation, rules.figurative, rules.hypothetical, model
+        )
+        cells = []
+        for reader in (rules, both):
+            said = [bool({h.signal for h in reader.read(c["turns"]).hits} & urgent) for c in sets[fold]]
+            truth = [bool(c["urgent"]) for c in sets[fold]]
+            hits = sum(s and t for s, t in zip(said, truth, strict=True))
+            cells.append(f"{hits / max(sum(said), 1):.3f} / {hits / max(sum(truth), 1):.3f}")
+        print(f"{fold:<26} {cells[0]:>13} {cells[1]:>20}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--if-stale", action="store_true", help="do nothing when the model is current")
+    parser.add_argument("--folds", action="store_true", help="print the leave-one-set-out table")
+    args = parser.parse_args(argv)
+    encoder_dir = Path(DEFAULT_ENCODER_DIR)
+    digest = source_digest(encoder_dir)
+    if args.if_stale and not args.folds and current(digest):
+        print(f"urgency meaning model is current: {DEFAULT_MODEL}")
+        return 0
+    encoder = OnnxSentenceEncoder(str(encoder_dir), ENCODER_FILE)
+    sets = load_sets()
+    vectors = {n: encoder.sentence_vectors([joined(c["turns"]) for c in cases]) for n, cases in sets.items()}
+    if args.folds:
+        fold_table(sets, vectors)
+    model = fit(np.vstack(list(vectors.values())), [label(c) for cases in sets.values() for c in cases])
+    check = np.vstack(list(vectors.values()))[:20]
+    logits = check @ model.coef_.T + model.intercept_
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    if not np.allclose(softmax / softmax.sum(axis=1, keepdims=True), model.predict_proba(check), atol=1e-5):
+        raise RuntimeError("the stored weights would not reproduce the classifier's probabilities")
+    raw = {
+        "source": digest,
+        "classes": [str(c) for c in model.classes_],
+        "coef": model.coef_.round(6).tolist(),
+        "intercept": model.intercept_.round(6).tolist(),
+        "threshold": THRESHOLD,
+        "veto": VETO,
+        "trained_on": list(TRAINING_SETS),
+        "cases": int(sum(len(cases) for cases in sets.values())),
+    }
+    DEFAULT_MODEL.parent.mkdir(parents=True, exist_ok=True)
+    DEFAULT_MODEL.write_text(json.dumps(raw), encoding="utf-8")
+    print(f"trained the urgency meaning model on {raw['cases']} cases: {DEFAULT_MODEL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
