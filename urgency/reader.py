@@ -93,6 +93,12 @@ class SignalReader:
             meaning=meaning,
         )
 
+    def with_meaning(self, meaning: MeaningModel | None) -> SignalReader:
+        """The same rules read beside another meaning model (or none)."""
+        return SignalReader(
+            self.rules, self.negation_window, self.negation, self.figurative, self.hypothetical, meaning
+        )
+
     @classmethod
     def load(cls, path: Path = SIGNALS_PATH, meaning: bool = True) -> SignalReader:
         """The rules, with the trained meaning model unless `meaning` is False (rules alone)."""

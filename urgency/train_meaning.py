@@ -83,9 +83,7 @@ def fold_table(sets: dict[str, list[dict[str, Any]]], vectors: dict[str, np.ndar
         model = MeaningModel(
             encoder, [str(c) for c in fitted.classes_], fitted.coef_, fitted.intercept_, THRESHOLD, VETO
         )
-        both = SignalReader(
-            rules.rules, rules.negation_window, rules.negation, rules.figurative, rules.hypothetical, model
-        )
+        both = rules.with_meaning(model)
         cells = []
         for reader in (rules, both):
             said = [bool({h.signal for h in reader.read(c["turns"]).hits} & urgent) for c in sets[fold]]

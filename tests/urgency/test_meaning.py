@@ -69,9 +69,7 @@ def test_a_sure_none_vetoes_the_rules_and_says_so() -> None:
     sure_none = MeaningModel(
         encoder, classes, np.zeros((4, encoder.dim)), np.array([0.0, 20.0, 0.0, 0.0]), 0.8, 0.95
     )
-    reader = SignalReader(
-        RULES.rules, RULES.negation_window, RULES.negation, RULES.figurative, RULES.hypothetical, sure_none
-    )
+    reader = RULES.with_meaning(sure_none)
     reading = reader.read(["我要去12315投诉你们这个黑店，受够了"])
     assert [h.signal for h in reading.doubted] == ["public_exposure"]
     assert {h.signal for h in reading.hits} == {"strong_anger"}
