@@ -2,12 +2,13 @@
 
 The rules in `signals.yaml` hold their precision on new writers but miss harm, ongoing theft and
 threats told in words no pattern has seen (recall 0.69–0.77 on sets they were not tuned on). A
-logistic regression over the m3e-small vector of the joined turns (safety / money_at_risk /
-public_exposure / none), trained on the labelled urgency sets by `urgency.train_meaning`, reads
-those: a signal it gives at least `threshold` probability is added to the rules' hits, and a
-rule's money or exposure hit is dropped when the model is sure (`veto`) that nothing urgent is
-meant; a safety hit never is. Both settings
-were chosen by leave-one-set-out over sets the rules were never tuned on (docs/performance.md).
+logistic regression over the m3e-small vector of the joined turns and their character 1–3-grams
+(TF-IDF: the words that carry a hazard, read in the context the vector gives), with the classes
+safety / money_at_risk / public_exposure / none, trained on the labelled urgency sets by
+`urgency.train_meaning`, reads those: a signal it gives at least `threshold` probability is
+added to the rules' hits, and a rule's money or exposure hit is dropped when the model is sure
+(`veto`) that nothing urgent is meant; a safety hit never is. The settings were chosen by
+leave-one-set-out over sets the rules were never tuned on (docs/performance.md).
 
 The weights are a small JSON file beside the ONNX encoder (`var/models/urgency-meaning.json`);
 without it the reader is the rules alone, and says so in the log.
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +54,34 @@ def joined(texts: list[str]) -> str:
     return "。".join(normalize(text) for text in texts if text.strip())
 
 
+_WHITESPACE = re.compile(r"\s\s+")
+NGRAMS = (1, 3)
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Character 1–3-grams of the lowered text, as scikit-learn's `analyzer="char"` makes them."""
+    text = _WHITESPACE.sub(" ", text.lower())
+    low, high = NGRAMS
+    return [text[i : i + n] for n in range(low, min(high, len(text)) + 1) for i in range(len(text) - n + 1)]
+
+
+@dataclass(frozen=True)
+class NgramWeights:
+    """The TF-IDF half of the features: each known n-gram's column and inverse document frequency;
+    term frequencies are sublinear (1 + ln tf) and the row is L2-normalised, as in training."""
+
+    columns: dict[str, int]
+    idf: np.ndarray
+
+    def features(self, text: str) -> dict[int, float]:
+        counts = Counter(gram for gram in char_ngrams(text) if gram in self.columns)
+        weights = {
+            self.columns[g]: (1.0 + math.log(n)) * float(self.idf[self.columns[g]]) for g, n in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {column: w / norm for column, w in weights.items()}
+
+
 @dataclass(frozen=True)
 class MeaningVerdict:
     added: str | None  # a signal the rules did not find, read with at least `threshold`
@@ -68,8 +100,10 @@ class MeaningModel:
         intercept: np.ndarray,
         threshold: float,
         veto: float,
+        ngrams: NgramWeights | None = None,
     ) -> None:
         self.encoder = encoder
+        self.ngrams = ngrams
         self.classes = classes
         self.coef = coef
         self.intercept = intercept
@@ -86,6 +120,11 @@ class MeaningModel:
         except (OSError, ValueError, ImportError) as error:
             log.warning("urgency meaning model unavailable, reading with the rules only: %s", error)
             return None
+        ngrams = None
+        if "ngrams" in raw:
+            ngrams = NgramWeights(
+                {gram: i for i, gram in enumerate(raw["ngrams"])}, np.array(raw["idf"], dtype=np.float32)
+            )
         return cls(
             encoder,
             list(raw["classes"]),
@@ -93,14 +132,22 @@ class MeaningModel:
             np.array(raw["intercept"], dtype=np.float32),
             float(raw["threshold"]),
             float(raw["veto"]),
+            ngrams,
         )
 
     def probabilities(self, texts: list[str]) -> dict[str, float]:
         text = joined(texts)
         if not text:
             return {name: float(name == NONE) for name in self.classes}
-        vector = self.encoder.sentence_vectors([text])[0]
-        logits = self.coef @ vector + self.intercept
+        return self.probabilities_of(text, self.encoder.sentence_vectors([text])[0])
+
+    def probabilities_of(self, text: str, vector: np.ndarray) -> dict[str, float]:
+        """The class probabilities of a joined text whose sentence vector is known."""
+        dim = len(vector)
+        logits = self.coef[:, :dim] @ vector + self.intercept
+        if self.ngrams is not None:
+            for column, weight in self.ngrams.features(text).items():
+                logits = logits + self.coef[:, dim + column] * weight
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, map(float, exp / exp.sum()), strict=True))
 
