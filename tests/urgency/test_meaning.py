@@ -12,7 +12,8 @@ import pytest
 
 from knowledge_base.onnx_encoder import OnnxSentenceEncoder
 from urgency import SignalReader, version
-from urgency.meaning import ENCODER_FILE, MeaningModel
+from urgency.meaning import ENCODER_FILE, MeaningModel, char_ngrams
+from urgency.train_meaning import fit
 
 READER = SignalReader.load()
 RULES = SignalReader.load(meaning=False)
@@ -24,7 +25,27 @@ def signals(reader: SignalReader, *turns: str) -> set[str]:
 
 def test_the_trained_model_is_read_by_default() -> None:
     assert READER.meaning is not None, "run `make urgency`"
+    assert READER.meaning.ngrams is not None  # character n-grams beside the sentence vector
     assert RULES.meaning is None
+
+
+def test_the_model_reads_char_ngrams_exactly_as_scikit_learn_trained_them() -> None:
+    """`fit` compares the model's own featurisation with scikit-learn's and raises on a mismatch."""
+    texts = [
+        "孩子用完手上起了一片红疙瘩",
+        "喝完以后一直想吐，头也晕",
+        "有人还在用我的号下单",
+        "卡里的钱一笔一笔往外走",
+        "我要发微博让大家都看看",
+        "已经联系了电视台的记者",
+        "请问什么时候发货",
+        "这个颜色有点暗  能换吗",
+    ]
+    labels = ["safety", "safety", "money_at_risk", "money_at_risk"] + ["public_exposure"] * 2 + ["none"] * 2
+    encoder = OnnxSentenceEncoder(model_file=ENCODER_FILE)
+    model = fit(encoder, texts, encoder.sentence_vectors(texts), labels)
+    assert model.ngrams is not None and {"用", "发", "我"} <= set(model.ngrams.columns)  # min_df 2
+    assert char_ngrams("Ab  c") == ["a", "b", " ", "c", "ab", "b ", " c", "ab ", "b c"]
 
 
 @pytest.mark.parametrize(
