@@ -43,14 +43,14 @@ _LEXICON_FILE = "remedy_lexicon.json"
 _REMEDY = "remedy"
 # Where a remedy phrase is a request: what may follow it, or what may come right before it.
 _REQUEST_AFTER = re.compile(
-    r"(?:[吧呗哈啊呀嘛啦咯]|就好|就行|就可以|总可以|总行|也行|可以吗|行吗|行不行|好吗|成吗|给我|一下|$|[,.!?~\s，。！？～])"
+    r"(?:[吧呗哈啊呀嘛啦咯]|就好|就行|就可以|总可以|总行|也行|可以吗|行吗|行不行|好吗|成吗|给我|一下|再说|并|或者|还要|然后|外加|$|[,.!?~\s，。！？～])"
 )
 _REQUEST_BEFORE = re.compile(r"(?:要|给我|帮我|麻烦|请|要求|申请|直接|赶紧|就|希望|想|必须|马上|立刻)\s*$")
 # Where it is not: a complaint about the process, a question, or a refusal.
 _NOT_AFTER = re.compile(
     r"(?:了?(?:吗|没|么|呢)|还没|没|被|卡|一直|失败|到账|到了|进度|申请|的钱|款|流程|规则|多久|怎么|不了|不给|不到)"
 )
-_NOT_BEFORE = re.compile(r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有)?|怎么|如何|是否|被)$")
+_NOT_BEFORE = re.compile(r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有|是)?|怎么|如何|是否|被)$")
 # A request put as a question ("能帮我换一个吗"): 吗 after it does not make it a status question.
 _POLITE = re.compile(r"(?:帮我|给我|帮忙|能不能|能否|能|可不可以|可以|麻烦)[^,.!?，。！？]{0,3}$")
 _POLITE_START = re.compile(r"(?:帮我|给我|帮忙|麻烦)")
@@ -62,7 +62,7 @@ _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
     r"提交了|申请了|已经申请|申请过|退过|换过|补发过|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
-    r"只给我退|只退了|退了一半|去哪)"
+    r"只给我退|只退了|退了一半|去哪|的那次)"
 )
 _CLAUSE = re.compile(r"[^,.!?;~\s，。！？；～、]+")
 _ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
@@ -87,9 +87,28 @@ _PROCESS_TOLD = re.compile(r"(?:申请|寄回去了|退回去了|寄回了|退�
 _PATTERN_PREFIX = "remedy_"
 # (a remedy, one it includes): a return with a refund includes the refund.
 _IMPLIES = (("return_refund", "refund_only"),)
-# What is sent again decides the remedy: a coupon, points or a reward sent again ("券补发一张",
-# "积分补给我") is compensation, not a parcel shipped again.
+# What is sent again or given back decides the remedy: a coupon, points or a reward sent again or
+# returned ("券补发一张", "积分退回来") is compensation, not a parcel shipped again or a refund;
+# money sent again ("满减的钱补给我") and a refund of part of the price ("运费退给我") are a
+# partial refund.
 _NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益)")
+_MONEY = re.compile(r"(?:钱|差价|运费|[0-9]+(?:块|元)|块钱)")
+_MONEY_SENT = re.compile(r"(?:钱|差价|运费|块|元)(?:都|也)?补$")  # "满减的钱补给我"
+_PART_OF_THE_PRICE = re.compile(r"(?:运费|差价|满减|立减|减的|少减|优惠的?钱|补贴的?钱|价保)")
+# Complaints about a price or a promotion: an amount given back is part of the price.
+_ABOUT_THE_PRICE = ("report_promotion_rules", "report_false_advertising")
+_AMOUNT = re.compile(r"[0-9]+")
+# Complaints about money taken, where nothing is sent back: a "return" is the money's.
+_ABOUT_MONEY_TAKEN = ("report_order_anomaly", "report_payment_security")
+_GOODS_BACK = re.compile(r"(?:退货|寄回|退回去|寄回去|东西|商品|货)")
+# In a message that only asks for a remedy, any known phrase is the ask ("换成白色的 谢谢").
+_ONLY_ASKS = ("request_remedy",)
+_HURRIED = re.compile(r"(?:催|催一下|催催|尽快|赶紧|赶快|快点|抓紧)(?:给我|帮我)?$")
+# What joins two asks: "退款并道歉", "补发或者给点优惠券", "退款 查批次".
+_JOINED = re.compile(
+    r"[\s,，、]*(?:并且?|而且|还要|还得|再|或者|或|要么|然后|同时|以及|和|跟|外加|加上)?[\s,，、]*(?:给(?:我)?点?|要)?"
+)
+_WHEN = re.compile(r"(?:时|的时候|之后|以后|的话)")  # "退货时要不要…": a question about the remedy
 
 
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
@@ -122,20 +141,34 @@ def _without_implied(remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     return [e for e in remedies if e[ENTITY_ATTRIBUTE_VALUE] not in implied]
 
 
-def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-    """A reship whose clause, or the clause before it, names a coupon, points or a reward becomes
-    compensation ("积分没到账，补发给我")."""
+def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "") -> List[Dict[Text, Any]]:
+    """Corrects a remedy's value by what its clause (or, for a reship, the clause before) says is
+    sent or given back: a coupon or points make it compensation, money sent again or part of the
+    price given back a partial refund, and a "return" of money taken a refund only."""
     lowered = text.lower()
     clauses = list(_CLAUSE.finditer(lowered))
     result = []
     for entity in remedies:
-        if entity[ENTITY_ATTRIBUTE_VALUE] == "reship":
-            start = entity[ENTITY_ATTRIBUTE_START]
-            at = next((i for i, c in enumerate(clauses) if c.start() <= start < c.end()), None)
-            nearby = "" if at is None else "".join(c.group() for c in clauses[max(0, at - 1) : at + 1])
-            if _NOT_GOODS.search(nearby):
-                entity = {**entity, ENTITY_ATTRIBUTE_VALUE: "compensation"}
-        result.append(entity)
+        value, start = entity[ENTITY_ATTRIBUTE_VALUE], entity[ENTITY_ATTRIBUTE_START]
+        at = next((i for i, c in enumerate(clauses) if c.start() <= start < c.end()), None)
+        own = "" if at is None else clauses[at].group()
+        nearby = "" if at is None else "".join(c.group() for c in clauses[max(0, at - 1) : at + 1])
+        corrected = value
+        if value == "reship" and _NOT_GOODS.search(nearby):
+            corrected = "compensation"
+        elif value == "reship" and _MONEY_SENT.search(lowered[max(0, start - 3) : start + 1]):
+            corrected = "partial_refund"
+        elif value in ("refund_only", "return_refund") and _NOT_GOODS.search(own) and not _MONEY.search(own):
+            corrected = "compensation"
+        elif value == "refund_only" and (
+            _PART_OF_THE_PRICE.search(own) or (intent in _ABOUT_THE_PRICE and _AMOUNT.search(own))
+        ):
+            corrected = "partial_refund"
+        elif value == "return_refund" and intent in _ABOUT_MONEY_TAKEN and not _GOODS_BACK.search(lowered):
+            corrected = "refund_only"
+        if value in ("refund_only", "return_refund") and _HURRIED.search(lowered[max(0, start - 4) : start]):
+            corrected = "expedite"  # "催一下退款", "尽快退": the refund is asked already, its speed is
+        result.append({**entity, ENTITY_ATTRIBUTE_VALUE: corrected} if corrected != value else entity)
     return result
 
 
@@ -259,7 +292,10 @@ class RemedyResolver(GraphComponent):
         for start, end, value in self._candidates(lowered):
             if any(taken[start:end]):
                 continue
-            if not _in_request_position(lowered, start, end, value):
+            if intent in _ONLY_ASKS:
+                if _NOT_BEFORE.search(lowered[max(0, start - 4) : start]) or _WHEN.match(lowered, end):
+                    continue
+            elif not _in_request_position(lowered, start, end, value):
                 continue
             if value not in _STANDALONE and _in_process_clause(lowered, start, end, intent):
                 continue
@@ -287,14 +323,33 @@ class RemedyResolver(GraphComponent):
             remedies = [] if intent in _NEVER_ASKS else self._checked(text, intent, entities)
             if not remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
                 remedies = self.requested(text, intent)
+            elif remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
+                remedies = remedies + self._also_asked(text, intent, remedies)
             unique: List[Dict[Text, Any]] = []
-            for entity in _by_what_is_sent(text, remedies):  # one entity per value, the first found
+            for entity in _by_what_is_sent(text, remedies, intent):  # one entity per value, the first found
                 if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
                     unique.append(entity)
             unique = _without_implied(unique)
             if unique or len(others) != len(entities):
                 message.set(ENTITIES, others + unique, add_to_output=True)
         return messages
+
+    def _also_asked(self, text: str, intent: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+        """A second remedy joined to the first ("退款并道歉", "补发或者给点优惠券"): a known phrase
+        in request position that does not overlap the first and is joined to it by a conjunction."""
+        spans = [(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]) for e in remedies]
+        lowered = text.lower()
+        extra = []
+        for found in self.requested(text, intent):
+            start, end = found[ENTITY_ATTRIBUTE_START], found[ENTITY_ATTRIBUTE_END]
+            if any(start < e and end > s for s, e in spans):
+                continue
+            between = [lowered[e:start] for s, e in spans if e <= start] + [
+                lowered[end:s] for s, e in spans if end <= s
+            ]
+            if any(_JOINED.fullmatch(gap) for gap in between):
+                extra.append(found)
+        return extra
 
     def _checked(self, text: str, intent: str, entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
         """DIET's remedies with canonical values, outside clauses about a process under way."""
@@ -313,8 +368,13 @@ class RemedyResolver(GraphComponent):
                 resolved = self.resolve(text, start, end)
                 if resolved is None:
                     continue
-                value = resolved[0]
-                entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
+                value, start, end = resolved  # the phrase's own span, not DIET's wandering one
+                entity = {
+                    **entity,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    ENTITY_ATTRIBUTE_START: start,
+                    ENTITY_ATTRIBUTE_END: end,
+                }
             if intent in _ABOUT_THE_PROCESS and not _in_request_position(lowered, start, end, value):
                 continue
             kept.append(entity)

@@ -58,6 +58,8 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
                 "entities": [remedy(0, 4, "return_refund")],
             }
         ),
+        Message(data={"text": "道歉吧", "intent": "request_remedy", "entities": [remedy(0, 2, "apology")]}),
+        Message(data={"text": "换货吧", "intent": "request_remedy", "entities": [remedy(0, 2, "exchange")]}),
     ]
     data = TrainingData(
         training_examples=examples,
@@ -101,6 +103,17 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "parcel_sent_again": run(
             "少了一双袜子，补发给我", "report_wrong_or_missing_item", [remedy(7, 9, "reship")]
         ),
+        "money_sent_again": run("满减的钱补给我", "report_promotion_rules", [remedy(4, 7, "reship")]),
+        "part_of_the_price": run("多收的运费退给我", "report_promotion_rules", [remedy(5, 8, "refund_only")]),
+        "points_given_back": run("积分退回来就行", "report_promotion_rules", [remedy(2, 5, "return_refund")]),
+        "money_taken_back": run(
+            "被人盗刷了，退掉", "report_payment_security", [remedy(6, 8, "return_refund")]
+        ),
+        "hurried_refund": run("半个月了，催一下退款", "report_refund_problem", [remedy(7, 9, "refund_only")]),
+        "two_joined": run("坏得太离谱，退款并道歉", "report_quality_defect", [remedy(6, 11, "退款并道歉")]),
+        "only_asks": run("换货谢谢", "request_remedy", []),
+        "only_asks_question": run("换货时要寄回吗", "request_remedy", []),
+        "not_this_one": run("要的是退款，不是换货", "inform", [remedy(8, 10, "exchange")]),
     }
 
 

@@ -63,6 +63,23 @@ def test_points_or_a_coupon_sent_again_is_compensation_a_parcel_is_reship(result
     assert values(results["remedy_resolver"]["parcel_sent_again"], "remedy") == ["reship"]
 
 
+def test_money_sent_again_or_part_of_the_price_is_a_partial_refund(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["money_sent_again"], "remedy") == ["partial_refund"]
+    assert values(checks["part_of_the_price"], "remedy") == ["partial_refund"]
+    assert values(checks["points_given_back"], "remedy") == ["compensation"]
+    assert values(checks["money_taken_back"], "remedy") == ["refund_only"]
+    assert values(checks["hurried_refund"], "remedy") == ["expedite"]
+
+
+def test_two_joined_asks_are_both_read_and_a_refused_one_is_not(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert sorted(values(checks["two_joined"], "remedy")) == ["apology", "refund_only"]
+    assert values(checks["only_asks"], "remedy") == ["exchange"]
+    assert checks["only_asks_question"] == []
+    assert values(checks["not_this_one"], "remedy") == ["refund_only"]
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
