@@ -175,7 +175,26 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     loaded.process([message])
     plain = Message(data={"text": "2026010155556666"})
     loaded.process([plain])
-    return {"complaint_with_order": message.get("intent")["name"], "bare_number": plain.get("intent")["name"]}
+    # In the ensemble, DIET (which reads the digits) says inform; the masked reader disagrees.
+    ensemble = CharNgramIntentClassifier.create({"weight": 0.5}, storage, Resource("lr2"), context)
+    ensemble.train(TrainingData(training_examples=examples))
+    diet_says_inform = [
+        {"name": "inform", "confidence": 0.9},
+        {"name": "report_not_as_described", "confidence": 0.1},
+    ]
+
+    def with_diet(text: str) -> str:
+        message = Message(data={"text": text, "intent_ranking": diet_says_inform})
+        ensemble.process([message])
+        return str(message.get("intent")["name"])
+
+    return {
+        "complaint_with_order": message.get("intent")["name"],
+        "bare_number": plain.get("intent")["name"],
+        "diet_pulled_by_digits": with_diet("单号 2026-0202-7777-8888 的东西和直播间说的不一样"),
+        "diet_without_digits": with_diet("东西和直播间说的不一样"),
+        "diet_on_a_bare_number": with_diet("订单 2026020277778888"),
+    }
 
 
 def check_dense_intents(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:

@@ -97,6 +97,11 @@ def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[
     checks = results["char_ngram_classifier"]
     assert checks["complaint_with_order"] == "report_not_as_described"
     assert checks["bare_number"] == "inform"
+    # DIET reads the digits: its "inform" is set aside when the masked reader reads a complaint,
+    # and counts as usual when no number was masked or the masked reader agrees.
+    assert checks["diet_pulled_by_digits"] == "report_not_as_described"
+    assert checks["diet_without_digits"] == "inform"
+    assert checks["diet_on_a_bare_number"] == "inform"
 
 
 def test_the_sentence_vector_model_reads_paraphrases_with_no_shared_words(results: dict[str, Any]) -> None:
