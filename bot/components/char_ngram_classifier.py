@@ -11,10 +11,12 @@ that carries one towards `inform`. DIET cannot be given the masked text (its ent
 needs the digits), so when DIET alone says `inform` for a message that carried a number, and the
 two models that read it masked agree on another intent ("单号 … 的东西和直播间说的不一样"), DIET's
 vote is set aside for that message. A message the char n-gram model finds nothing in (its best
-class under `_CLUELESS`) while DIET and the sentence vectors disagree ("asdfghjkl") gets
-confidence 0, so the FallbackClassifier asks the shopper with the ranking's two best readings
-instead of DIET's overconfident guess. The component runs right after DIET and rewrites the intent
-and ranking: `weight` is the char n-gram model's share, `dense_weight` the sentence vectors',
+class under `_CLUELESS`) while DIET and the sentence vectors disagree ("asdfghjkl"), or one on
+which all three readers name a different intent and the average stays under `_SPLIT` (text
+written as a command: "report_safety_hazard{…}"), gets confidence 0, so the FallbackClassifier
+asks the shopper with the ranking's two best readings instead of DIET's overconfident guess.
+The component runs right after DIET and rewrites the intent and ranking: `weight` is the char
+n-gram model's share, `dense_weight` the sentence vectors',
 DIET has the rest.
 """
 
@@ -47,6 +49,7 @@ INFORM = "inform"
 # Below this, the char n-gram model has found nothing it knows (chosen on A-D and F: no line of
 # them changes; uniform over the 29 intents is 0.034).
 _CLUELESS = 0.15
+_SPLIT = 0.3  # three different readings, none above this: on A-D and F one line of 1 899 changes
 
 
 def _top(ranking: Dict[str, float]) -> Optional[str]:
@@ -70,6 +73,12 @@ def _clueless(sources: Dict[str, Dict[str, float]]) -> bool:
         and "dense" in sources
         and _top(sources["dense"]) != _top(sources.get("diet", {}))
     )
+
+
+def _split(sources: Dict[str, Dict[str, float]], top_score: float) -> bool:
+    """Each reader names another intent, and their average is not sure of any."""
+    tops = {_top(ranking) for ranking in sources.values()}
+    return len(sources) == 3 and len(tops) == 3 and top_score < _SPLIT
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -212,7 +221,7 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
                 message.set("intent_sources", sources, add_to_output=True)
             ranking = sorted(scores.items(), key=lambda item: -item[1])
             top_name, top_score = ranking[0]
-            if _clueless(sources):
+            if _clueless(sources) or _split(sources, top_score):
                 top_score = 0.0
             message.set(
                 INTENT, {"name": top_name, "confidence": float(np.clip(top_score, 0, 1))}, add_to_output=True
