@@ -74,10 +74,8 @@ class NgramWeights:
     idf: np.ndarray
 
     def features(self, text: str) -> dict[int, float]:
-        counts = Counter(gram for gram in char_ngrams(text) if gram in self.columns)
-        weights = {
-            self.columns[g]: (1.0 + math.log(n)) * float(self.idf[self.columns[g]]) for g, n in counts.items()
-        }
+        counts = Counter(self.columns[gram] for gram in char_ngrams(text) if gram in self.columns)
+        weights = {column: (1.0 + math.log(n)) * float(self.idf[column]) for column, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {column: w / norm for column, w in weights.items()}
 
@@ -146,8 +144,10 @@ class MeaningModel:
         dim = len(vector)
         logits = self.coef[:, :dim] @ vector + self.intercept
         if self.ngrams is not None:
-            for column, weight in self.ngrams.features(text).items():
-                logits = logits + self.coef[:, dim + column] * weight
+            features = self.ngrams.features(text)
+            if features:
+                columns = np.fromiter(features, dtype=np.int64) + dim
+                logits = logits + self.coef[:, columns] @ np.fromiter(features.values(), dtype=np.float32)
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, map(float, exp / exp.sum()), strict=True))
 
