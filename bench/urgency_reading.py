@@ -15,8 +15,10 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
   and measured before and after it; neither was used for a decision nor had its misses read.
 - sealed I (2026-12-03): measured three times around urgency v6, so it is used up: a tuning set
   from 2026-12-04 on.
-- sealed J (2026-12-04, 258 cases, 10 near copies removed unread): committed before the changes
-  it measures; never used for a decision, its misses never printed.
+- sealed J (2026-12-04, 258 cases, 10 near copies removed unread): measured two or three times
+  around urgency v7; its misses were read on 2026-12-04 (evening), so it is used up since.
+- sealed K (2026-12-04, evening, 265 cases, 5 near copies removed unread): committed before the
+  changes it measures; never used for a decision, its misses never printed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -24,7 +26,7 @@ A case is urgent when the shopper's turns carry a signal that raises severity to
 baseline is what a keyword list does: any of the taxonomy's example words, no negation, no
 figurative filter, no withdrawal.
 
-Run: `.venv/bin/python bench/urgency_reading.py [--misses dev]` (misses of sealed J are never printed).
+Run: `.venv/bin/python bench/urgency_reading.py [--misses dev]` (misses of sealed K are never printed).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ SETS = {
     "G (tuning)": ROOT / "bench" / "data" / "urgency_sealed_g.yaml",
     "H (tuning)": ROOT / "bench" / "data" / "urgency_sealed_h.yaml",
     "I (used up)": ROOT / "bench" / "data" / "urgency_sealed_i.yaml",
-    "sealed J": ROOT / "bench" / "data" / "urgency_sealed_j.yaml",
+    "J (used up)": ROOT / "bench" / "data" / "urgency_sealed_j.yaml",
+    "sealed K": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
 }
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
@@ -108,8 +111,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses",
-        choices=["dev", "dev2", "dev3", "sealed", "I"],
-        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I: used up since 2026-12-04)",
+        choices=["dev", "dev2", "dev3", "sealed", "I", "J"],
+        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I, J: used up since 2026-12-04)",
     )
     args = parser.parse_args()
     reader = ours()
@@ -124,14 +127,14 @@ def main() -> int:
     )
     for set_name, cases in sets.items():
         for system, predict in systems.items():
-            if "meaning" in system and set_name != "sealed J":
+            if "meaning" in system and set_name != "sealed K":
                 system += " *"
             s = scores(cases, predict)
             print(
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on: the meaning model never learnt from J, so only J measures it")
+    print("* trained on or tuned with: the meaning model never learnt from K, so only K measures it")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
@@ -146,6 +149,7 @@ def main() -> int:
             "dev3": "dev3 (tuning)",
             "sealed": "sealed (looked at)",
             "I": "I (used up)",
+            "J": "J (used up)",
         }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:
