@@ -112,7 +112,7 @@ def main() -> int:
     parser.add_argument(
         "--misses",
         choices=["dev", "dev2", "dev3", "sealed", "I", "J"],
-        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I, J: used up since 2026-12-04)",
+        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I, J: used up)",
     )
     args = parser.parse_args()
     reader = ours()

@@ -62,12 +62,14 @@ class SignalReader:
         figurative: tuple[re.Pattern[str], ...],
         hypothetical: tuple[re.Pattern[str], ...] = (),
         meaning: MeaningModel | None = None,
+        condition: re.Pattern[str] | None = None,
     ) -> None:
         self.rules = rules
         self.meaning = meaning
         self.hypothetical = hypothetical
         self.negation_window = negation_window
         self.negation = negation
+        self.condition = condition
         self.figurative = figurative
 
     @classmethod
@@ -91,12 +93,19 @@ class SignalReader:
             figurative=tuple(re.compile(p) for p in raw.get("figurative", [])),
             hypothetical=tuple(re.compile(p) for p in raw.get("hypothetical", [])),
             meaning=meaning,
+            condition=re.compile(negation["condition"]) if negation.get("condition") else None,
         )
 
     def with_meaning(self, meaning: MeaningModel | None) -> SignalReader:
         """The same rules read beside another meaning model (or none)."""
         return SignalReader(
-            self.rules, self.negation_window, self.negation, self.figurative, self.hypothetical, meaning
+            self.rules,
+            self.negation_window,
+            self.negation,
+            self.figurative,
+            self.hypothetical,
+            meaning,
+            self.condition,
         )
 
     @classmethod
@@ -166,12 +175,18 @@ class SignalReader:
                 start, end = match.span()
                 if any(fs <= start < fe or fs < end <= fe for fs, fe in figurative_spans):
                     continue
-                before = clause[max(0, start - self.negation_window) : start]
-                if self.negation.search(before):
+                if self.negated(clause[max(0, start - self.negation_window) : start]):
                     continue
                 found = start if found is None else min(found, start)
                 break
         return found
+
+    def negated(self, before: str) -> bool:
+        """A negation just before a match, unless it is the condition of a threat ("不退款就起诉")."""
+        negation = self.negation.search(before)
+        if negation is None:
+            return False
+        return self.condition is None or not self.condition.search(before, negation.start())
 
 
 def version(path: Path = SIGNALS_PATH) -> str:

@@ -57,14 +57,17 @@ _POLITE_START = re.compile(r"(?:帮我|给我|帮忙|麻烦)")
 _QUESTION_END = re.compile(r"[吗么呢]")
 # Remedies that are a statement of their own, wherever they stand ("还没想好要退还是换").
 _STANDALONE = {"unsure"}
+# Remedies that are something the agent does: at the start of a clause they are an order ("查清楚…").
+_ADDRESSED = {"investigate", "expedite", "exchange", "reship"}
 # A clause telling how an earlier request is going, not making one.
 _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
-    r"提交了|申请了|已经申请|申请过|退过|换过|补发过|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
+    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
     r"只给我退|只退了|退了一半|去哪|的那次)"
 )
 _CLAUSE = re.compile(r"[^,.!?;~\s，。！？；～、]+")
+_CLAUSE_START = re.compile(r"(?:^|[,.!?;~\s，。！？；～、])$")
 _ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 # Intents that ask about something (a rule, a status, an order change) or only keep the
 # conversation going: never for a remedy.
@@ -93,14 +96,34 @@ _IMPLIES = (("return_refund", "refund_only"),)
 # partial refund.
 _NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益)")
 _MONEY = re.compile(r"(?:钱|差价|运费|[0-9]+(?:块|元)|块钱)")
-_MONEY_SENT = re.compile(r"(?:钱|差价|运费|块|元)(?:都|也)?补$")  # "满减的钱补给我"
+_MONEY_SENT = re.compile(
+    r"(?:钱|差价|运费|块|元|[0-9])(?:都|也|得|要)?补$"
+)  # "满减的钱补给我", "少退的30补给我"
 _PART_OF_THE_PRICE = re.compile(r"(?:运费|差价|满减|立减|减的|少减|优惠的?钱|补贴的?钱|价保)")
+# …and, outside complaints about money taken (where "多扣的" is a whole charge), what is kept back
+# of the price: "多出来的钱退我", "碎的那瓶钱退我", "按烂的比例退款".
+_PART_KEPT_BACK = re.compile(
+    r"(?:多出来|多付|多收|(?<![0-9十百千万])多的|少退|少的|(?:碎|烂|坏|破)(?:了)?的|那部分|比例|折成钱)"
+)
+# A whole charge (a duplicate payment), not part of a price: "多扣的那笔退回".
+_WHOLE_CHARGE = re.compile(r"(?:那笔|一笔|两笔|那单|几单|两单)")
 # Complaints about a price or a promotion: an amount given back is part of the price.
 _ABOUT_THE_PRICE = ("report_promotion_rules", "report_false_advertising")
 _AMOUNT = re.compile(r"[0-9]+")
 # Complaints about money taken, where nothing is sent back: a "return" is the money's.
 _ABOUT_MONEY_TAKEN = ("report_order_anomaly", "report_payment_security")
 _GOODS_BACK = re.compile(r"(?:退货|寄回|退回去|寄回去|东西|商品|货)")
+# The shopper sends the goods back: a refund asked beside it is a return with a refund.
+_SENDS_BACK = re.compile(r"(?<![不别没要让叫我法能])我?(?:寄回去|寄回|退回去)(?!.{0,2}(?:了|过))")
+_ONLY_THE_MONEY = re.compile(r"(?:仅|只)退|不退货|不用寄")
+# A part replaced is a repair, not an exchange of the product: "换条拉链", "换个外壳就行".
+_PART_REPLACED = re.compile(
+    r"换(?:个|条|根|块|一下)?(?:拉链|外壳|壳子|零件|配件|电池|屏幕|扣子|纽扣|轮子|把手)"
+)
+# A shopper taking an ask back for another: "退款吧，不对，还是换个新的吧".
+_CORRECTED = re.compile(r"(?:不对|不行|算了|不了|想了想)[\s,，、]*还是")
+# Two remedies offered as alternatives beside "you decide": "退还是换我都行，你们定".
+_ALTERNATIVES = re.compile(r"还是")
 # In a message that only asks for a remedy, any known phrase is the ask ("换成白色的 谢谢").
 _ONLY_ASKS = ("request_remedy",)
 _HURRIED = re.compile(r"(?:催|催一下|催催|尽快|赶紧|赶快|快点|抓紧)(?:给我|帮我)?$")
@@ -122,7 +145,8 @@ def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
         return False
     if value in _STANDALONE:
         return True
-    return bool(_REQUEST_AFTER.match(after) or _REQUEST_BEFORE.search(before) or polite)
+    imperative = value in _ADDRESSED and _CLAUSE_START.search(before) is not None  # "…，查清楚是谁的问题"
+    return bool(_REQUEST_AFTER.match(after) or _REQUEST_BEFORE.search(before) or polite or imperative)
 
 
 def _in_process_clause(text: str, start: int, end: int, intent: str = "") -> bool:
@@ -161,15 +185,59 @@ def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "
         elif value in ("refund_only", "return_refund") and _NOT_GOODS.search(own) and not _MONEY.search(own):
             corrected = "compensation"
         elif value == "refund_only" and (
-            _PART_OF_THE_PRICE.search(own) or (intent in _ABOUT_THE_PRICE and _AMOUNT.search(own))
+            _PART_OF_THE_PRICE.search(own)
+            or (intent in _ABOUT_THE_PRICE and _AMOUNT.search(own))
+            or (
+                intent not in _ABOUT_MONEY_TAKEN
+                and _PART_KEPT_BACK.search(own)
+                and not _WHOLE_CHARGE.search(own)
+            )
         ):
             corrected = "partial_refund"
+        elif (
+            value == "refund_only"
+            and _SENDS_BACK.search(_nearby_both(clauses, at))
+            and not _ONLY_THE_MONEY.search(lowered)
+        ):
+            corrected = "return_refund"
+        elif value == "exchange" and _PART_REPLACED.search(own):
+            corrected = "repair"
         elif value == "return_refund" and intent in _ABOUT_MONEY_TAKEN and not _GOODS_BACK.search(lowered):
             corrected = "refund_only"
         if value in ("refund_only", "return_refund") and _HURRIED.search(lowered[max(0, start - 4) : start]):
             corrected = "expedite"  # "催一下退款", "尽快退": the refund is asked already, its speed is
         result.append({**entity, ENTITY_ATTRIBUTE_VALUE: corrected} if corrected != value else entity)
     return result
+
+
+def _nearby_both(clauses: List["re.Match[str]"], at: Optional[int]) -> str:
+    """The clause at `at` with the ones just before and after it."""
+    return "" if at is None else "".join(c.group() for c in clauses[max(0, at - 1) : at + 2])
+
+
+def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Drops an ask the shopper took back ("退款吧，不对，还是换") and, beside "you decide"
+    (unsure), the remedies it offers as alternatives ("退还是换我都行，你们定")."""
+    if not remedies:
+        return remedies
+    lowered = text.lower()
+    ordered = sorted(remedies, key=lambda e: e[ENTITY_ATTRIBUTE_START])
+    kept = [
+        e
+        for e, later in zip(ordered, [*ordered[1:], None], strict=True)
+        if later is None
+        or not _CORRECTED.search(lowered[e[ENTITY_ATTRIBUTE_END] : later[ENTITY_ATTRIBUTE_START]])
+    ]
+    if any(e[ENTITY_ATTRIBUTE_VALUE] == "unsure" for e in kept):
+        kept = [
+            e
+            for e in kept
+            if e[ENTITY_ATTRIBUTE_VALUE] == "unsure"
+            or not _ALTERNATIVES.search(
+                lowered[max(0, e[ENTITY_ATTRIBUTE_START] - 3) : e[ENTITY_ATTRIBUTE_END] + 3]
+            )
+        ]
+    return kept
 
 
 def _occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -326,7 +394,7 @@ class RemedyResolver(GraphComponent):
             elif remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
                 remedies = remedies + self._also_asked(text, intent, remedies)
             unique: List[Dict[Text, Any]] = []
-            for entity in _by_what_is_sent(text, remedies, intent):  # one entity per value, the first found
+            for entity in _by_what_is_sent(text, _second_thoughts(text, remedies), intent):  # one per value
                 if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
                     unique.append(entity)
             unique = _without_implied(unique)

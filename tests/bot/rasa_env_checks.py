@@ -114,6 +114,22 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "only_asks": run("换货谢谢", "request_remedy", []),
         "only_asks_question": run("换货时要寄回吗", "request_remedy", []),
         "not_this_one": run("要的是退款，不是换货", "inform", [remedy(8, 10, "exchange")]),
+        "second_thoughts": run(
+            "退款吧，不对，还是换货吧",
+            "request_remedy",
+            [remedy(0, 2, "refund_only"), remedy(9, 11, "exchange")],
+        ),
+        "sends_back": run(
+            "不喜欢，给我退款，我寄回去", "report_not_as_described", [remedy(6, 8, "refund_only")]
+        ),
+        "cannot_send_back": run(
+            "碎成这样了，退款吧，也没法寄回", "report_damaged_in_transit", [remedy(6, 8, "refund_only")]
+        ),
+        "part_replaced": run("拉链坏了，给我换条拉链", "report_quality_defect", [remedy(7, 11, "exchange")]),
+        "part_kept_back": run("碎的那瓶钱退我", "report_damaged_in_transit", [remedy(4, 7, "refund_only")]),
+        "whole_charge": run(
+            "扣了两次，多扣的那笔退我", "report_order_anomaly", [remedy(10, 12, "refund_only")]
+        ),
     }
 
 

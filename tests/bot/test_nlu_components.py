@@ -129,3 +129,15 @@ def test_the_onnx_encoder_in_the_rasa_env_gives_the_knowledge_base_vectors(resul
 def test_dense_features_have_one_row_per_token_and_blank_text_gets_zeros(results: dict[str, Any]) -> None:
     for tokens, sequence, sentence in results["sentence_encoder"]["shapes"]:
         assert sequence == [tokens, 512] and sentence == [1, 512]
+
+
+def test_an_ask_taken_back_is_dropped_and_what_is_sent_back_or_kept_decides_the_value(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["second_thoughts"], "remedy") == ["exchange"]
+    assert values(checks["sends_back"], "remedy") == ["return_refund"]
+    assert values(checks["cannot_send_back"], "remedy") == ["refund_only"]
+    assert values(checks["part_replaced"], "remedy") == ["repair"]
+    assert values(checks["part_kept_back"], "remedy") == ["partial_refund"]
+    assert values(checks["whole_charge"], "remedy") == ["refund_only"]

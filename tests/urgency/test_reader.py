@@ -106,9 +106,30 @@ def test_the_bot_and_the_api_read_urgency_from_the_same_package_and_not_each_oth
     assert not any(name.startswith("triage_api") for name in bot)
 
 
-@pytest.mark.parametrize("text", ["如果再不处理我就去12315投诉", "要是明天还不发货我就找媒体曝光"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果再不处理我就去12315投诉",
+        "要是明天还不发货我就找媒体曝光",
+        "今天不给答复就起诉你们",
+        "检测结果不合格的话我就报警",
+    ],
+)
 def test_a_conditional_threat_is_a_threat(text: str) -> None:
     assert urgent(text) == {"public_exposure"}
+    assert {h.signal for h in READER.with_meaning(None).read([text]).hits} == {"public_exposure"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我不愿意闹到消协去，你们给个方案",
+        "我怕宝宝吃了会过敏，先问一下成分",
+        "刷到有人在小红书上曝光你们家，这个还能买吗",
+    ],
+)
+def test_fears_reluctance_and_what_others_posted_are_not_signals(text: str) -> None:
+    assert {h.signal for h in READER.with_meaning(None).read([text]).hits} & URGENT == set()
 
 
 @pytest.mark.parametrize(
