@@ -66,8 +66,9 @@ _PROCESS = re.compile(
     r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
     r"只给我退|只退了|退了一半|去哪|的那次)"
 )
-_CLAUSE = re.compile(r"[^,.!?;~\s，。！？；～、]+")
-_CLAUSE_START = re.compile(r"(?:^|[,.!?;~\s，。！？；～、])$")
+_CLAUSE_MARKS = r",.!?;~\s，。！？；～、"  # what ends a clause
+_CLAUSE = re.compile(f"[^{_CLAUSE_MARKS}]+")
+_CLAUSE_START = re.compile(f"(?:^|[{_CLAUSE_MARKS}])$")
 _ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 # Intents that ask about something (a rule, a status, an order change) or only keep the
 # conversation going: never for a remedy.
