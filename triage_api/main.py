@@ -29,6 +29,7 @@ from triage_api.core.ratelimit import RateLimiter
 from triage_api.core.redis import connect
 from triage_api.core.security import TokenRegistry
 from triage_api.core.settings import Settings, get_settings
+from triage_api.core.tasks import close_within, stop_tasks
 from triage_api.erasure import routes as erasure_routes
 from triage_api.erasure.service import BotTrackers, Eraser, RetentionSweeper
 from triage_api.flows.hub import PushHub
@@ -77,16 +78,14 @@ def create_app(
             knowledge_base = KnowledgeBase(retrieval_settings or get_retrieval_settings())
             await knowledge_base.refresh()
             app.state.knowledge_base = knowledge_base
-            tasks.append(asyncio.create_task(knowledge_base.watch()))
+            tasks.append(asyncio.create_task(knowledge_base.watch(), name="kb-watch"))
         log.info("triage API ready (%s mode, policy %s)", settings.env.value, policy.version)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await app.state.eraser.trackers.aclose()
-            await redis.aclose()
+            await stop_tasks(tasks)
+            await close_within(app.state.eraser.trackers.aclose(), "the bot's tracker store")
+            await close_within(redis.aclose(), "Redis")
 
     app = FastAPI(
         title="Triage API",
