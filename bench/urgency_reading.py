@@ -18,7 +18,10 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - sealed J (2026-12-04, 258 cases, 10 near copies removed unread): measured two or three times
   around urgency v7; its misses were read on 2026-12-04 (evening), so it is used up since.
 - sealed K (2026-12-04, evening, 265 cases, 5 near copies removed unread): committed before the
-  changes it measures; never used for a decision, its misses never printed.
+  changes it measures; measured around v8, its misses read on 2026-12-05 (v9) and it then moved
+  into the meaning model's data, so it is used up.
+- sealed L (2026-12-07, near copies of earlier sets removed unread): written blind the same way
+  and committed before any change it could measure; never used for a decision.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -26,7 +29,7 @@ A case is urgent when the shopper's turns carry a signal that raises severity to
 baseline is what a keyword list does: any of the taxonomy's example words, no negation, no
 figurative filter, no withdrawal.
 
-Run: `.venv/bin/python bench/urgency_reading.py [--misses dev]` (misses of sealed K are never printed).
+Run: `.venv/bin/python bench/urgency_reading.py [--misses dev]` (misses of sealed L are never printed).
 """
 
 from __future__ import annotations
@@ -56,8 +59,10 @@ SETS = {
     "H (tuning)": ROOT / "bench" / "data" / "urgency_sealed_h.yaml",
     "I (used up)": ROOT / "bench" / "data" / "urgency_sealed_i.yaml",
     "J (used up)": ROOT / "bench" / "data" / "urgency_sealed_j.yaml",
-    "sealed K": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
+    "K (used up)": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
+    "sealed L": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
 }
+SEALED = ("sealed L",)  # the meaning model never learnt from it, no rule was read from it
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
     r"拉肚子|中毒|异物|玻璃|虫子|金属|过敏|受伤|烫伤|触电|住院|起火|爆炸|冒烟|"
@@ -111,8 +116,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses",
-        choices=["dev", "dev2", "dev3", "sealed", "I", "J"],
-        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I, J: used up)",
+        choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K"],
+        help="print a tuning set's misses (sealed: looked at since 2026-12-02; I, J, K: used up)",
     )
     args = parser.parse_args()
     reader = ours()
@@ -127,14 +132,14 @@ def main() -> int:
     )
     for set_name, cases in sets.items():
         for system, predict in systems.items():
-            if "meaning" in system and set_name != "sealed K":
+            if "meaning" in system and set_name not in SEALED:
                 system += " *"
             s = scores(cases, predict)
             print(
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on or tuned with: the meaning model never learnt from K, so only K measures it")
+    print("* trained on or tuned with: the meaning model never learnt from L, so only L measures it")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
@@ -150,6 +155,7 @@ def main() -> int:
             "sealed": "sealed (looked at)",
             "I": "I (used up)",
             "J": "J (used up)",
+            "K": "K (used up)",
         }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:
