@@ -63,13 +63,16 @@ _ADDRESSED = {"investigate", "expedite", "exchange", "reship"}
 _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
-    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|说会|说好的|无理由|"
+    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|说会|说(?:今天|明天|当天)|说好的|无理由|"
     r"只给我退|只退了|退了一半|去哪|的那次)"
 )
+# …except for the ask to look into it: "帮我查查钱去哪了" asks for an investigation of that process.
+_LOOK_INTO_IT = re.compile(r"(?:帮我|帮忙|麻烦|给我|请|你们)?(?:查|核查|核实)")
 _CLAUSE_MARKS = r",.!?;~\s，。！？；～、"  # what ends a clause
 _CLAUSE = re.compile(f"[^{_CLAUSE_MARKS}]+")
 _CLAUSE_START = re.compile(f"(?:^|[{_CLAUSE_MARKS}])$")
-_ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
+# Intents in which a shopper may ask for a remedy (the remedy classifier reads the same ones).
+ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 # Intents that ask about something (a rule, a status, an order change) or only keep the
 # conversation going: never for a remedy.
 _NEVER_ASKS = (
@@ -366,7 +369,12 @@ class RemedyResolver(GraphComponent):
                     continue
             elif not _in_request_position(lowered, start, end, value):
                 continue
-            if value not in _STANDALONE and _in_process_clause(lowered, start, end, intent):
+            looks_into_it = value == "investigate" and _LOOK_INTO_IT.match(lowered, start)
+            if (
+                value not in _STANDALONE
+                and not looks_into_it
+                and _in_process_clause(lowered, start, end, intent)
+            ):
                 continue
             taken[start:end] = [True] * (end - start)
             found.append(
@@ -390,9 +398,9 @@ class RemedyResolver(GraphComponent):
             text = message.get(TEXT) or ""
             others = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != _REMEDY]
             remedies = [] if intent in _NEVER_ASKS else self._checked(text, intent, entities)
-            if not remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
+            if not remedies and intent.startswith(ASKS_FOR_A_REMEDY):
                 remedies = self.requested(text, intent)
-            elif remedies and intent.startswith(_ASKS_FOR_A_REMEDY):
+            elif remedies and intent.startswith(ASKS_FOR_A_REMEDY):
                 remedies = remedies + self._also_asked(text, intent, remedies)
             unique: List[Dict[Text, Any]] = []
             for entity in _by_what_is_sent(text, _second_thoughts(text, remedies), intent):  # one per value

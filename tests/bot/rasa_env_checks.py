@@ -15,6 +15,7 @@ from typing import Any
 from components.char_ngram_classifier import CharNgramIntentClassifier
 from components.normalizer import TextNormalizer
 from components.order_id_extractor import OrderIdExtractor
+from components.remedy_classifier import RemedyValueClassifier
 from components.remedy_resolver import RemedyResolver
 from components.sentence_encoder_featurizer import SentenceEncoderFeaturizer
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -131,6 +132,63 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
             "扣了两次，多扣的那笔退我", "report_order_anomaly", [remedy(10, 12, "refund_only")]
         ),
     }
+
+
+def check_remedy_classifier(storage: LocalModelStorage, context: ExecutionContext) -> dict[str, Any]:
+    """Trained on a few lines, run after what the resolver found (or did not)."""
+
+    def line(text: str, intent: str, value: str = "", span: str = "") -> Message:
+        found = [] if not value else [remedy(text.index(span), text.index(span) + len(span), value)]
+        return Message(data={"text": text, "intent": intent, "entities": found})
+
+    examples = [
+        line("帮我跟进一下物流", "report_logistics_delay", "expedite", "跟进一下"),
+        line("麻烦跟进下进度 催一催", "report_logistics_delay", "expedite", "催一催"),
+        line("快递好几天不动了 帮忙跟进", "report_logistics_delay", "expedite", "跟进"),
+        line("东西我寄回去 钱退给我", "report_quality_defect", "return_refund", "钱退给我"),
+        line("我把货寄回去 你们把钱退了", "report_quality_defect", "return_refund", "把钱退了"),
+        line("寄回去以后退钱", "report_quality_defect", "return_refund", "退钱"),
+        line("直接退钱 不用寄回", "report_quality_defect", "refund_only", "退钱"),
+        line("快递三天没动了", "report_logistics_delay"),
+        line("杯子有裂纹", "report_quality_defect"),
+        line("物流一直没更新", "report_logistics_delay"),
+        line("退款多久到账", "ask_faq"),
+    ]
+    config = {"add_threshold": 0.3, "swap_threshold": 0.3}
+    classifier = RemedyValueClassifier.create(config, storage, Resource("remedy_lr"), context)
+    classifier.train(TrainingData(training_examples=examples))
+    loaded = RemedyValueClassifier.load(config, storage, Resource("remedy_lr"), context)
+    untrained_reading = list(
+        RemedyValueClassifier.load(config, storage, Resource("never_trained"), context).reading(
+            "帮忙跟进一下"
+        )
+    )
+
+    def run(text: str, intent: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        message = Message(data={"text": text, "intent": {"name": intent}, "entities": found})
+        loaded.process([message])
+        return [{**e, "span": text[e["start"] : e["end"]]} for e in entities_with_spans(message)]
+
+    return {
+        "reading": list(loaded.reading("帮忙跟进一下快递")),
+        "added": run("帮忙跟进一下快递", "report_logistics_delay", []),
+        "swapped": run("东西寄回去了 钱退给我吧", "report_quality_defect", [remedy(7, 11, "refund_only")]),
+        "question_left_alone": run("帮忙跟进一下快递", "ask_faq", []),
+        "two_left_alone": run(
+            "帮忙跟进一下 钱退给我",
+            "report_quality_defect",
+            [remedy(0, 6, "expedite"), remedy(7, 11, "refund_only")],
+        ),
+        "none_reading": run("杯子有裂纹了", "report_quality_defect", []),
+        "untrained": untrained_reading,
+    }
+
+
+def entities_with_spans(message: Message) -> list[dict[str, Any]]:
+    return [
+        {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor")}
+        for e in message.get("entities", [])
+    ]
 
 
 def check_order_id_extractor(context: ExecutionContext) -> dict[str, Any]:
@@ -272,6 +330,7 @@ def main() -> int:
         context = ExecutionContext(GraphSchema({}), "checks")
         results = {
             "remedy_resolver": check_remedy_resolver(storage, context),
+            "remedy_classifier": check_remedy_classifier(storage, context),
             "order_id_extractor": check_order_id_extractor(context),
             "char_ngram_classifier": check_char_ngram_classifier(storage, context),
             "sentence_encoder": check_sentence_encoder(storage, context),

@@ -141,3 +141,29 @@ def test_an_ask_taken_back_is_dropped_and_what_is_sent_back_or_kept_decides_the_
     assert values(checks["part_replaced"], "remedy") == ["repair"]
     assert values(checks["part_kept_back"], "remedy") == ["partial_refund"]
     assert values(checks["whole_charge"], "remedy") == ["refund_only"]
+
+
+def test_the_remedy_classifier_adds_a_remedy_no_phrase_found_on_a_known_phrase(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_classifier"]
+    value, probability = checks["reading"]
+    assert value == "expedite" and 0.3 <= probability <= 1
+    [added] = checks["added"]
+    assert (added["value"], added["span"], added["extractor"]) == (
+        "expedite",
+        "跟进一下",
+        "RemedyValueClassifier",
+    )
+
+
+def test_the_remedy_classifier_corrects_one_value_and_leaves_the_rest_alone(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_classifier"]
+    [swapped] = checks["swapped"]
+    assert (swapped["value"], swapped["span"]) == ("return_refund", "钱退给我")
+    assert checks["question_left_alone"] == []
+    assert sorted(e["value"] for e in checks["two_left_alone"]) == ["expedite", "refund_only"]
+    assert checks["none_reading"] == []
+    assert checks["untrained"] == ["none", 0.0]
