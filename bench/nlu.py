@@ -64,7 +64,9 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # E's remedy lines were used on 2026-12-05 to choose the remedy classifier's thresholds
 # (bot/components/remedy_classifier.py), so E is a tuning split since.
 # L (2026-12-07) was written blind the same way by six writers and committed before the remedy
-# classifier, the cues and the training lines of 2026-12-07 (K, M) it measures; sealed.
+# classifier, the cues and the training lines of 2026-12-07 (K, M) it measures; measured twice,
+# before and after them, and its misses were then read for the error analysis (docs/performance.md),
+# so it is looked at: the next change needs a new sealed split, written blind before it.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -72,7 +74,7 @@ HOLDOUTS = {
     "D (tuning)": ROOT / "bench" / "data" / "nlu_tuning_d.yml",
     "E (tuning)": ROOT / "bench" / "data" / "nlu_holdout_e.yml",
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
-    "L (sealed)": ROOT / "bench" / "data" / "nlu_holdout_l.yml",
+    "L (looked at)": ROOT / "bench" / "data" / "nlu_holdout_l.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
