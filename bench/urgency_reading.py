@@ -21,8 +21,10 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
   changes it measures; measured around v8, its misses read on 2026-12-05 (v9) and it then moved
   into the meaning model's data, so it is used up.
 - L (2026-12-07, 275 cases, 5 near copies removed unread): written blind the same way and
-  committed before v9 and set M, measured before and after them, its misses then read for the
-  error analysis: looked at. The next change needs a new sealed set, written blind before it.
+  committed before v9 and set M, measured before and after them; its misses were then read (v10)
+  and it moved into the meaning model's data, so it is used up.
+- sealed N (2026-12-07, 280 cases, none nearly copying an earlier set): written blind the same
+  way and committed before v10; never used for a decision, its misses never printed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -61,9 +63,10 @@ SETS = {
     "I (used up)": ROOT / "bench" / "data" / "urgency_sealed_i.yaml",
     "J (used up)": ROOT / "bench" / "data" / "urgency_sealed_j.yaml",
     "K (used up)": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
-    "L (looked at)": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
+    "L (used up)": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
+    "sealed N": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
 }
-SEALED: tuple[str, ...] = ()  # none now: L was read on 2026-12-07 (write a new set before a change)
+SEALED = ("sealed N",)  # the meaning model never learnt from it, no rule was read from it
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
     r"拉肚子|中毒|异物|玻璃|虫子|金属|过敏|受伤|烫伤|触电|住院|起火|爆炸|冒烟|"
@@ -118,7 +121,7 @@ def main() -> int:
     parser.add_argument(
         "--misses",
         choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K", "L"],
-        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K: used up; L: looked at)",
+        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K, L: used up)",
     )
     args = parser.parse_args()
     reader = ours()
@@ -140,7 +143,7 @@ def main() -> int:
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on, tuned with or looked at: no sealed set now (L was read on 2026-12-07)")
+    print("* trained on, tuned with or looked at: only sealed N measures the reader")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
@@ -157,7 +160,7 @@ def main() -> int:
             "I": "I (used up)",
             "J": "J (used up)",
             "K": "K (used up)",
-            "L": "L (looked at)",
+            "L": "L (used up)",
         }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:

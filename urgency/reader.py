@@ -30,6 +30,7 @@ class SignalRule:
     raises_to: str
     patterns: tuple[re.Pattern[str], ...]
     withdrawn_by: tuple[re.Pattern[str], ...] = ()
+    kept_by: tuple[re.Pattern[str], ...] = ()  # harm done anywhere in the turns: no withdrawal counts
     needs_context: tuple[re.Pattern[str], ...] = ()  # somewhere in the turns, or the rule stays silent
     context_issue_types: frozenset[str] = frozenset()  # …unless the case is already one of these
 
@@ -80,6 +81,7 @@ class SignalReader:
                 raises_to=str(rule["raises_to"]),
                 patterns=tuple(re.compile(p) for p in rule["patterns"]),
                 withdrawn_by=tuple(re.compile(p) for p in rule.get("withdrawn_by", [])),
+                kept_by=tuple(re.compile(p) for p in rule.get("kept_by", [])),
                 needs_context=tuple(re.compile(p) for p in rule.get("needs_context", [])),
                 context_issue_types=frozenset(rule.get("context_issue_types", [])),
             )
@@ -137,12 +139,20 @@ class SignalReader:
             # "之前被盗刷过一次" a charge that is still going on is someone else's doing.
             or any(p.search(c) for p in rule.needs_context for c in clauses)
         ]
+        # "嘴巴划破了，还好没咽下去": the harm is done, what was luckily not swallowed takes nothing back.
+        kept = {
+            rule.name
+            for rule in rules
+            if rule.kept_by and any(self.meaningful_match(rule.kept_by, c) is not None for c in clauses)
+        }
         for clause in clauses:
             for rule in rules:
                 said_at = self.meaningful_match(rule.patterns, clause)
-                taken_back_at = max(
-                    (m.start() for p in rule.withdrawn_by for m in p.finditer(clause)), default=None
-                )
+                taken_back_at = None
+                if rule.name not in kept:
+                    taken_back_at = max(
+                        (m.start() for p in rule.withdrawn_by for m in p.finditer(clause)), default=None
+                    )
                 if said_at is not None and (taken_back_at is None or said_at > taken_back_at):
                     active.setdefault(rule.name, SignalHit(signal=rule.name, text=clause[:80]))
                     withdrawn.pop(rule.name, None)

@@ -168,3 +168,34 @@ def test_a_fire_is_not_read_as_a_product_that_caught_on() -> None:
     assert urgent("取暖器用着用着着火了") == {"safety"}
     assert urgent("这款卖得火了，还有货吗") == set()
     assert urgent("宝宝从床上摔下来额头磕了个大包") == {"safety"}
+
+
+def test_harm_already_done_is_not_taken_back_by_what_luckily_did_not_happen() -> None:
+    assert urgent("饼干里有块碎玻璃，舌头被划破了，幸好没吞下去") == {"safety"}
+    assert urgent("饼干里有块碎玻璃，幸好没吞下去") == set()
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("热水器开着开着冒烟了", "啊不好意思，是蒸汽，我看错了"),
+        ("孩子胳膊上起了一片红疹子", "医生说是蚊子咬的，跟你们家的驱蚊贴没啥关系"),
+        ("我被这物流气到住院了", "开个玩笑，就是想催一下"),
+        ("你们再不给说法我就去12315", "刚才已经给我退了钱，12315就不去了"),
+    ],
+)
+def test_a_second_turn_that_takes_the_alarm_back_is_heard(turns: tuple[str, str]) -> None:
+    assert urgent(*turns) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["那如果放在车里暴晒会爆炸吗", "这种锂电池容易自燃吗，想买给老人用", "衣服上的印花洗了两次就起皮了"],
+)
+def test_questions_about_a_risk_and_worn_prints_are_not_hazards(text: str) -> None:
+    assert urgent(text) == set()
+
+
+def test_a_threat_behind_再不_without_就_is_still_a_threat() -> None:
+    assert urgent("都半个月了，再不退款我去市场监管局投诉") == {"public_exposure"}
+    assert urgent("放心，我不会去投诉你们的") == set()
