@@ -22,7 +22,7 @@ def test_the_offered_readings_are_buttons_and_a_click_is_understood(
     try:
         page = window.new_page()
         page.goto(f"{stack.triage_url}/chat")
-        page.fill("#text", "asdfghjkl")
+        page.fill("#text", "嘀嘀嗒嗒 咚咚锵")  # nonsense the model falls back on (tests/e2e/test_clarify.py)
         page.click("#composer button[type=submit]")
         expect(page.locator(".bubble.bot").last).to_contain_text("您是想", timeout=WAIT_MS)
         chips = page.locator(".chip")

@@ -22,9 +22,14 @@ def turn(stack: Stack, sender: str, text: str) -> list[dict[str, object]]:
     return list(response.json())
 
 
+# Nonsense the model falls back on. Keyboard mash ("asdfghjkl") no longer does: since the real-chat
+# lines of 2026-12-07 joined the training data it reads as request_remedy (0.42), a known misreading.
+NONSENSE = "嘀嘀嗒嗒 咚咚锵"
+
+
 def test_a_misunderstood_message_is_asked_about_then_a_person_takes_over(stack: Stack) -> None:
     sender = "e2e-clarify-1"
-    first = turn(stack, sender, "asdfghjkl")
+    first = turn(stack, sender, NONSENSE)
     buttons = [b for m in first for b in (m.get("buttons") or [])]  # type: ignore[union-attr]
     text = "".join(str(m.get("text") or "") for m in first)
     offered = {c["says"] for c in intent_choices().values()}
@@ -44,7 +49,7 @@ def test_a_misunderstood_message_is_asked_about_then_a_person_takes_over(stack: 
 
 def test_a_button_answer_is_understood_and_the_count_starts_again(stack: Stack) -> None:
     sender = "e2e-clarify-2"
-    turn(stack, sender, "asdfghjkl")
+    turn(stack, sender, NONSENSE)
     reply = turn(stack, sender, intent_choices()["track_order"]["says"])
     text = "".join(str(m.get("text") or "") for m in reply)
     assert shopper_message("misunderstood_handoff") not in text
