@@ -11,9 +11,11 @@ that carries one towards `inform`. DIET cannot be given the masked text (its ent
 needs the digits), so when DIET alone says `inform` for a message that carried a number, and the
 two models that read it masked agree on another intent ("单号 … 的东西和直播间说的不一样"), DIET's
 vote is set aside for that message. A message the char n-gram model finds nothing in (its best
-class under `_CLUELESS`) while DIET and the sentence vectors disagree ("asdfghjkl"), or one on
+class under `_CLUELESS`) while DIET and the sentence vectors disagree, or one on
 which all three readers name a different intent and the average stays under `_SPLIT` (text
-written as a command: "report_safety_hazard{…}"), gets confidence 0, so the FallbackClassifier
+written as a command: "report_safety_hazard{…}"), or one whose character pairs the training lines
+have almost never used (keyboard mash "asdfghjkl", "嘀嘀嗒嗒 咚咚锵": at least `_UNFAMILIAR_PAIRS`
+pairs and under `_FAMILIAR` of them known), gets confidence 0, so the FallbackClassifier
 asks the shopper with the ranking's two best readings instead of DIET's overconfident guess.
 The component runs right after DIET and rewrites the intent and ranking: `weight` is the char
 n-gram model's share, `dense_weight` the sentence vectors',
@@ -23,14 +25,11 @@ DIET has the rest.
 from __future__ import annotations
 
 import os
-import pickle
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -38,10 +37,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from components.pickled_model import PickledModelComponent, char_ngrams
 from knowledge_base.onnx_encoder import DEFAULT_ENCODER_DIR, OnnxSentenceEncoder
 from knowledge_base.textnorm import mask_identifiers
 
-_MODEL_FILE = "char_ngram_intents.pkl"
 # Benchmarks set this to get both sources of the ensemble in the parse output, so that the weight
 # can be tuned on a held-out split without retraining (bench/nlu_weights.py).
 SOURCES_ENV = "BOT_NLU_EXPOSE_ENSEMBLE_SOURCES"
@@ -50,6 +49,12 @@ INFORM = "inform"
 # them changes; uniform over the 29 intents is 0.034).
 _CLUELESS = 0.15
 _SPLIT = 0.3  # three different readings, none above this: on A-D and F one line of 1 899 changes
+# A message of at least this many character pairs, of which fewer than this share occur in the
+# training lines, is not written in any words the model knows. Chosen on A-F: no line of their
+# 2 472 is that unfamiliar (the least familiar with 4+ pairs has a third known); short words the
+# training lines lack ("哈罗", "对头") have fewer pairs and are left to the models.
+_UNFAMILIAR_PAIRS = 4
+_FAMILIAR = 0.2
 
 
 def _top(ranking: Dict[str, float]) -> Optional[str]:
@@ -75,6 +80,15 @@ def _clueless(sources: Dict[str, Dict[str, float]]) -> bool:
     )
 
 
+def unfamiliar(text: str, vectorizer: TfidfVectorizer) -> bool:
+    """Almost none of the text's character pairs occur in the lines the vectorizer was fitted on."""
+    pairs = [gram for gram in vectorizer.build_analyzer()(text) if len(gram) == 2 and " " not in gram]
+    if len(pairs) < _UNFAMILIAR_PAIRS:
+        return False
+    known = sum(gram in vectorizer.vocabulary_ for gram in pairs)
+    return known < _FAMILIAR * len(pairs)
+
+
 def _split(sources: Dict[str, Dict[str, float]], top_score: float) -> bool:
     """Each reader names another intent, and their average is not sure of any."""
     tops = {_top(ranking) for ranking in sources.values()}
@@ -82,8 +96,10 @@ def _split(sources: Dict[str, Dict[str, float]], top_score: float) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
+class CharNgramIntentClassifier(PickledModelComponent, IntentClassifier):
     """Averages DIET's intent ranking with a TF-IDF character n-gram logistic regression."""
+
+    model_file = "char_ngram_intents.pkl"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -99,25 +115,17 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
             "ranking_length": 10,
         }
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        vectorizer: Optional[TfidfVectorizer] = None,
-        classifier: Optional[LogisticRegression] = None,
-        dense_classifier: Optional[LogisticRegression] = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.vectorizer = vectorizer
-        self.classifier = classifier
-        self.dense_classifier = dense_classifier
+    def prepare(self) -> None:
         self.encoder: Optional[OnnxSentenceEncoder] = None
         if float(self.config["dense_weight"]) > 0:
             self.encoder = OnnxSentenceEncoder(self.config["encoder_dir"], self.config["encoder_file"])
         self.expose_sources = os.environ.get(SOURCES_ENV) == "1"
+
+    def use_model(self, model: Optional[Tuple[Any, ...]]) -> None:
+        self.vectorizer: Optional[TfidfVectorizer]
+        self.classifier: Optional[LogisticRegression]
+        self.dense_classifier: Optional[LogisticRegression]
+        self.vectorizer, self.classifier, self.dense_classifier = model or (None, None, None)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -125,53 +133,18 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
         if weight < 0 or dense < 0 or weight + dense > 1:
             raise ValueError("weight and dense_weight must be shares: each >= 0, together <= 1")
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CharNgramIntentClassifier":
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(self.config["min_ngram"], self.config["max_ngram"]),
-            sublinear_tf=True,
-        )
+        vectorizer = char_ngrams(int(self.config["min_ngram"]), int(self.config["max_ngram"]))
         texts = [mask_identifiers(e.get(TEXT)) for e in examples]
         labels = [e.get(INTENT) for e in examples]
-        self.classifier = LogisticRegression(max_iter=3000, C=float(self.config["C"]))
-        self.classifier.fit(self.vectorizer.fit_transform(texts), labels)
+        classifier = LogisticRegression(max_iter=3000, C=float(self.config["C"]))
+        classifier.fit(vectorizer.fit_transform(texts), labels)
+        dense_classifier = None
         if self.encoder is not None:
-            self.dense_classifier = LogisticRegression(max_iter=3000, C=float(self.config["dense_C"]))
-            self.dense_classifier.fit(self.encoder.sentence_vectors(texts), labels)
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / _MODEL_FILE).write_bytes(
-                pickle.dumps((self.vectorizer, self.classifier, self.dense_classifier))
-            )
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "CharNgramIntentClassifier":
-        try:
-            with model_storage.read_from(resource) as directory:
-                vectorizer, classifier, dense_classifier = pickle.loads(
-                    (directory / _MODEL_FILE).read_bytes()
-                )
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, vectorizer, classifier, dense_classifier)
+            dense_classifier = LogisticRegression(max_iter=3000, C=float(self.config["dense_C"]))
+            dense_classifier.fit(self.encoder.sentence_vectors(texts), labels)
+        return self.save_model((vectorizer, classifier, dense_classifier))
 
     def _dense_probabilities(self, texts: List[str]) -> Optional[np.ndarray]:
         if self.encoder is None or self.dense_classifier is None or not texts:
@@ -221,7 +194,7 @@ class CharNgramIntentClassifier(GraphComponent, IntentClassifier):
                 message.set("intent_sources", sources, add_to_output=True)
             ranking = sorted(scores.items(), key=lambda item: -item[1])
             top_name, top_score = ranking[0]
-            if _clueless(sources) or _split(sources, top_score):
+            if _clueless(sources) or _split(sources, top_score) or unfamiliar(text, self.vectorizer):
                 top_score = 0.0
             message.set(
                 INTENT, {"name": top_name, "confidence": float(np.clip(top_score, 0, 1))}, add_to_output=True

@@ -19,13 +19,10 @@ The thresholds were chosen on split E (which is a tuning split since), docs/perf
 
 from __future__ import annotations
 
-import pickle
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -41,10 +38,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from components.pickled_model import PickledModelComponent, char_ngrams
 from components.remedy_resolver import ASKS_FOR_A_REMEDY
 from knowledge_base.textnorm import mask_identifiers
 
-_MODEL_FILE = "remedy_classifier.pkl"
 _REMEDY = "remedy"
 NONE = "none"
 EXTRACTOR = "RemedyValueClassifier"
@@ -77,70 +74,31 @@ def phrases_by_value(training_data: TrainingData) -> Dict[str, List[str]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
-class RemedyValueClassifier(GraphComponent):
+class RemedyValueClassifier(PickledModelComponent):
     """Adds or corrects the remedy from a whole-message reading when it is sure."""
+
+    model_file = "remedy_classifier.pkl"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": 30.0, "min_ngram": 1, "max_ngram": 3, "add_threshold": 0.6, "swap_threshold": 0.7}
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Optional[Tuple[TfidfVectorizer, LogisticRegression, Dict[str, List[str]]]] = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
+    def use_model(self, model: Optional[Tuple[Any, ...]]) -> None:
+        self.vectorizer: Optional[TfidfVectorizer]
+        self.classifier: Optional[LogisticRegression]
+        self.phrases: Dict[str, List[str]]
         self.vectorizer, self.classifier, self.phrases = model or (None, None, {})
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RemedyValueClassifier":
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if (e.get(TEXT) or "").strip()]
         labels = [line_remedy(e) for e in examples]
         if len(set(labels)) < 2:  # nothing to learn: no remedy annotated
             return self._resource
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(int(self.config["min_ngram"]), int(self.config["max_ngram"])),
-            sublinear_tf=True,
-        )
-        features = self.vectorizer.fit_transform([mask_identifiers(e.get(TEXT)) for e in examples])
-        self.classifier = LogisticRegression(max_iter=3000, C=float(self.config["C"]))
-        self.classifier.fit(features, labels)
-        self.phrases = phrases_by_value(training_data)
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / _MODEL_FILE).write_bytes(
-                pickle.dumps((self.vectorizer, self.classifier, self.phrases))
-            )
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "RemedyValueClassifier":
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = pickle.loads((directory / _MODEL_FILE).read_bytes())
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, model)
+        vectorizer = char_ngrams(int(self.config["min_ngram"]), int(self.config["max_ngram"]))
+        features = vectorizer.fit_transform([mask_identifiers(e.get(TEXT)) for e in examples])
+        classifier = LogisticRegression(max_iter=3000, C=float(self.config["C"]))
+        classifier.fit(features, labels)
+        return self.save_model((vectorizer, classifier, phrases_by_value(training_data)))
 
     def reading(self, text: str) -> Tuple[str, float]:
         """The classifier's best remedy for the whole text (or none) and its probability."""

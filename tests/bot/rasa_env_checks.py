@@ -249,6 +249,8 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     loaded.process([message])
     plain = Message(data={"text": "2026010155556666"})
     loaded.process([plain])
+    mash, familiar = Message(data={"text": "asdfghjkl"}), Message(data={"text": "这个和直播间说的不一样"})
+    loaded.process([mash, familiar])
     # In the ensemble, DIET (which reads the digits) says inform; the masked reader disagrees.
     ensemble = CharNgramIntentClassifier.create({"weight": 0.5}, storage, Resource("lr2"), context)
     ensemble.train(TrainingData(training_examples=examples))
@@ -265,6 +267,8 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     return {
         "complaint_with_order": message.get("intent")["name"],
         "bare_number": plain.get("intent")["name"],
+        "mash_confidence": mash.get("intent")["confidence"],
+        "familiar_confidence": familiar.get("intent")["confidence"],
         "diet_pulled_by_digits": with_diet("单号 2026-0202-7777-8888 的东西和直播间说的不一样"),
         "diet_without_digits": with_diet("东西和直播间说的不一样"),
         "diet_on_a_bare_number": with_diet("订单 2026020277778888"),

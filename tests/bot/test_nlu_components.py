@@ -104,6 +104,13 @@ def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[
     assert checks["diet_on_a_bare_number"] == "inform"
 
 
+def test_text_in_no_words_the_training_lines_know_gets_no_confidence(results: dict[str, Any]) -> None:
+    """Keyboard mash is not a reading of any intent: the FallbackClassifier asks instead."""
+    checks = results["char_ngram_classifier"]
+    assert checks["mash_confidence"] == 0.0
+    assert checks["familiar_confidence"] > 0.5
+
+
 def test_the_sentence_vector_model_reads_paraphrases_with_no_shared_words(results: dict[str, Any]) -> None:
     checks = results["dense_intents"]
     assert checks["intents"] == ["track_order", "report_quality_defect", "request_invoice"]
