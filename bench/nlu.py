@@ -68,7 +68,12 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # before and after them, and its misses were then read for the error analysis (docs/performance.md),
 # and it moved into training the same day (nlu_data/nlu/realchat_writer_l.yml).
 # N (2026-12-07) was written blind the same way by six writers and committed before the changes it
-# measures (urgency v10, cues read from L's misses, L in training); sealed.
+# measures (urgency v10, cues read from L's misses, L in training); measured twice, before and
+# after them, and its misses were then read (2026-12-07, morning); it moved into training
+# (nlu_data/nlu/realchat_writer_n.yml).
+# Q (2026-12-07, morning) was written blind the same way by six writers and committed before the
+# changes it measures (hurrying in status questions, cues read from N's misses, N in training);
+# sealed.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -76,7 +81,7 @@ HOLDOUTS = {
     "D (tuning)": ROOT / "bench" / "data" / "nlu_tuning_d.yml",
     "E (tuning)": ROOT / "bench" / "data" / "nlu_holdout_e.yml",
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
-    "N (sealed)": ROOT / "bench" / "data" / "nlu_holdout_n.yml",
+    "Q (sealed)": ROOT / "bench" / "data" / "nlu_holdout_q.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
@@ -395,7 +400,7 @@ def main() -> int:
         "--remedy-misses", action="store_true", help="print remedy misses of the splits that are not sealed"
     )
     parser.add_argument(
-        "--splits", default="ABCDEFN", help="which held-out splits to score (e.g. A while tuning)"
+        "--splits", default="ABCDEFQ", help="which held-out splits to score (e.g. A while tuning)"
     )
     args = parser.parse_args()
     train = load_nlu(sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")))

@@ -87,6 +87,9 @@ _NEVER_ASKS = (
     "thank",
     "bot_challenge",
 )
+# A status question may carry one ask, to hurry ("帮我催一下售后，看看到哪了"): only that is read there.
+_STATUS_QUESTIONS = ("check_status", "track_order")
+_HURRY = "expedite"
 # Complaints about a remedy's process: DIET's remedy counts only in request position there, and
 # an application or a parcel already sent back marks a clause as telling the process.
 _ABOUT_THE_PROCESS = ("report_refund_problem",)
@@ -398,7 +401,10 @@ class RemedyResolver(GraphComponent):
             text = message.get(TEXT) or ""
             others = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != _REMEDY]
             remedies = [] if intent in _NEVER_ASKS else self._checked(text, intent, entities)
-            if not remedies and intent.startswith(ASKS_FOR_A_REMEDY):
+            if intent in _STATUS_QUESTIONS:
+                hurry = [r for r in self.requested(text, intent) if r[ENTITY_ATTRIBUTE_VALUE] == _HURRY]
+                remedies = hurry[:1]
+            elif not remedies and intent.startswith(ASKS_FOR_A_REMEDY):
                 remedies = self.requested(text, intent)
             elif remedies and intent.startswith(ASKS_FOR_A_REMEDY):
                 remedies = remedies + self._also_asked(text, intent, remedies)

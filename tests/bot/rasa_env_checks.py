@@ -61,6 +61,7 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         ),
         Message(data={"text": "道歉吧", "intent": "request_remedy", "entities": [remedy(0, 2, "apology")]}),
         Message(data={"text": "换货吧", "intent": "request_remedy", "entities": [remedy(0, 2, "exchange")]}),
+        Message(data={"text": "催一下吧", "intent": "request_remedy", "entities": [remedy(0, 3, "expedite")]}),
     ]
     data = TrainingData(
         training_examples=examples,
@@ -128,6 +129,9 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         ),
         "part_replaced": run("拉链坏了，给我换条拉链", "report_quality_defect", [remedy(7, 11, "exchange")]),
         "part_kept_back": run("碎的那瓶钱退我", "report_damaged_in_transit", [remedy(4, 7, "refund_only")]),
+        "status_hurried": run("麻烦帮我催一下售后，看看到哪了", "check_status", []),
+        "status_hurried_before": run("都催一下了，售后到哪了", "check_status", []),
+        "status_refund": run("退款到哪了，我要退款", "check_status", [remedy(7, 9, "refund_only")]),
         "whole_charge": run(
             "扣了两次，多扣的那笔退我", "report_order_anomaly", [remedy(10, 12, "refund_only")]
         ),

@@ -31,6 +31,12 @@ def test_a_wandering_remedy_span_takes_the_overlapping_phrase_and_counts_once(
     assert values(checks["canonical_kept"], "remedy") == ["refund_only"]
 
 
+def test_a_status_question_carries_only_a_request_to_hurry(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["status_hurried"], "remedy") == ["expedite"]
+    assert values(checks["status_refund"], "remedy") == []
+
+
 def test_a_known_remedy_in_request_position_is_found_but_not_in_complaints_about_it(
     results: dict[str, Any],
 ) -> None:
