@@ -23,8 +23,11 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - L (2026-12-07, 275 cases, 5 near copies removed unread): written blind the same way and
   committed before v9 and set M, measured before and after them; its misses were then read (v10)
   and it moved into the meaning model's data, so it is used up.
-- sealed N (2026-12-07, 280 cases, none nearly copying an earlier set): written blind the same
-  way and committed before v10; never used for a decision, its misses never printed.
+- N (2026-12-07, 280 cases, none nearly copying an earlier set): written blind the same way and
+  committed before v10, measured before and after it; its misses were then read (v11) and it
+  moved into the meaning model's data, so it is used up.
+- sealed Q (2026-12-07, morning): written blind the same way by two writers and committed before
+  v11; never used for a decision, its misses never printed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -64,9 +67,10 @@ SETS = {
     "J (used up)": ROOT / "bench" / "data" / "urgency_sealed_j.yaml",
     "K (used up)": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
     "L (used up)": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
-    "sealed N": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
+    "N (used up)": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
+    "sealed Q": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
 }
-SEALED = ("sealed N",)  # the meaning model never learnt from it, no rule was read from it
+SEALED = ("sealed Q",)  # the meaning model never learnt from it, no rule was read from it
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
     r"拉肚子|中毒|异物|玻璃|虫子|金属|过敏|受伤|烫伤|触电|住院|起火|爆炸|冒烟|"
@@ -120,8 +124,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses",
-        choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K", "L"],
-        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K, L: used up)",
+        choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K", "L", "N"],
+        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K, L, N: used up)",
     )
     args = parser.parse_args()
     reader = ours()
@@ -143,7 +147,7 @@ def main() -> int:
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on, tuned with or looked at: only sealed N measures the reader")
+    print("* trained on, tuned with or looked at: only sealed Q measures the reader")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
@@ -161,6 +165,7 @@ def main() -> int:
             "J": "J (used up)",
             "K": "K (used up)",
             "L": "L (used up)",
+            "N": "N (used up)",
         }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:

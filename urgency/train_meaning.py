@@ -48,6 +48,7 @@ TRAINING_SETS = (
     "urgency_sealed_k.yaml",
     "urgency_train_m.yaml",
     "urgency_sealed_l.yaml",
+    "urgency_sealed_n.yaml",
 )
 FOLDS = ("urgency_sealed_e.yaml", "urgency_sealed_g.yaml", "urgency_sealed_h.yaml", "urgency_sealed_i.yaml")
 C = 100.0

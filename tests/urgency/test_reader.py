@@ -199,3 +199,23 @@ def test_questions_about_a_risk_and_worn_prints_are_not_hazards(text: str) -> No
 def test_a_threat_behind_再不_without_就_is_still_a_threat() -> None:
     assert urgent("都半个月了，再不退款我去市场监管局投诉") == {"public_exposure"}
     assert urgent("放心，我不会去投诉你们的") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单 JD 3381 2207 9915 120 显示已签收，我想问下发票怎么开",
+        "宝宝平时穿100的，这件连衣裙拿110还是120合适",
+        "我表姐说她同事家买的取暖器烧起来过，你们这个安全吗",
+        "之前在别的店买的暖手宝漏过电，所以这次问问你们的有没有3C认证",
+        "要是换成我年轻那会儿，早就找电视台了，现在就想把钱退了",
+        "小姐姐声音太好听了，被她电到了哈哈",
+    ],
+)
+def test_numbers_sizes_second_hand_stories_and_what_once_would_have_been_are_not_signals(text: str) -> None:
+    assert urgent(text) == set()
+
+
+def test_emergency_numbers_still_count_on_their_own() -> None:
+    assert urgent("孩子把电池吞下去了，我已经叫了120") == {"safety"}
+    assert urgent("这个人还在用我的号下单，我打110报警了") >= {"public_exposure"}
