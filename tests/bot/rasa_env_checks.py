@@ -61,7 +61,9 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         ),
         Message(data={"text": "道歉吧", "intent": "request_remedy", "entities": [remedy(0, 2, "apology")]}),
         Message(data={"text": "换货吧", "intent": "request_remedy", "entities": [remedy(0, 2, "exchange")]}),
-        Message(data={"text": "催一下吧", "intent": "request_remedy", "entities": [remedy(0, 3, "expedite")]}),
+        Message(
+            data={"text": "催一下吧", "intent": "request_remedy", "entities": [remedy(0, 3, "expedite")]}
+        ),
     ]
     data = TrainingData(
         training_examples=examples,
