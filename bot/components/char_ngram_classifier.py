@@ -25,6 +25,7 @@ DIET has the rest.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
@@ -55,6 +56,14 @@ _SPLIT = 0.3  # three different readings, none above this: on A-D and F one line
 # training lines lack ("哈罗", "对头") have fewer pairs and are left to the models.
 _UNFAMILIAR_PAIRS = 4
 _FAMILIAR = 0.2
+# Latin letters only ("qwertyuiop"): unfamiliar when no word of two or more letters is one the
+# training lines have (all its character triples, with the word's edges, known) and the words
+# make up at least `_LATIN_LETTERS` letters. "refund please", "where is my package" stay familiar;
+# on A-F no line changes. A letter held ("okkkkk") counts as written twice.
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HELD = re.compile(r"([a-z])\1{2,}")
+_LATIN_LETTERS = 6
 
 
 def _top(ranking: Dict[str, float]) -> Optional[str]:
@@ -81,12 +90,22 @@ def _clueless(sources: Dict[str, Dict[str, float]]) -> bool:
 
 
 def unfamiliar(text: str, vectorizer: TfidfVectorizer) -> bool:
-    """Almost none of the text's character pairs occur in the lines the vectorizer was fitted on."""
+    """Almost none of the text's character pairs occur in the lines the vectorizer was fitted on,
+    or, in Latin letters only, none of its words does."""
     pairs = [gram for gram in vectorizer.build_analyzer()(text) if len(gram) == 2 and " " not in gram]
-    if len(pairs) < _UNFAMILIAR_PAIRS:
-        return False
     known = sum(gram in vectorizer.vocabulary_ for gram in pairs)
-    return known < _FAMILIAR * len(pairs)
+    if len(pairs) >= _UNFAMILIAR_PAIRS and known < _FAMILIAR * len(pairs):
+        return True
+    lowered = text.lower()
+    words = _LATIN_WORD.findall(lowered)
+    if _HAN.search(lowered) or sum(map(len, words)) < _LATIN_LETTERS:
+        return False
+    return not any(_known_word(_HELD.sub(r"\1\1", word), vectorizer.vocabulary_) for word in words)
+
+
+def _known_word(word: str, vocabulary: Dict[str, int]) -> bool:
+    padded = f" {word} "
+    return all(padded[i : i + 3] in vocabulary for i in range(len(padded) - 2))
 
 
 def _split(sources: Dict[str, Dict[str, float]], top_score: float) -> bool:

@@ -245,6 +245,7 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
             "跟描述的不一样",
             "实物和图片差太多",
             "货不对板",
+            "和描述的不一样 refund",
         ],
     }
     examples = [Message(data={"text": t, "intent": intent}) for intent, ts in texts.items() for t in ts]
@@ -256,7 +257,8 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
     plain = Message(data={"text": "2026010155556666"})
     loaded.process([plain])
     mash, familiar = Message(data={"text": "asdfghjkl"}), Message(data={"text": "这个和直播间说的不一样"})
-    loaded.process([mash, familiar])
+    latin_mash, latin = Message(data={"text": "undref fundre"}), Message(data={"text": "货不对板 order"})
+    loaded.process([mash, familiar, latin_mash, latin])
     # In the ensemble, DIET (which reads the digits) says inform; the masked reader disagrees.
     ensemble = CharNgramIntentClassifier.create({"weight": 0.5}, storage, Resource("lr2"), context)
     ensemble.train(TrainingData(training_examples=examples))
@@ -275,6 +277,8 @@ def check_char_ngram_classifier(storage: LocalModelStorage, context: ExecutionCo
         "bare_number": plain.get("intent")["name"],
         "mash_confidence": mash.get("intent")["confidence"],
         "familiar_confidence": familiar.get("intent")["confidence"],
+        "latin_mash_confidence": latin_mash.get("intent")["confidence"],
+        "latin_with_han_confidence": latin.get("intent")["confidence"],
         "diet_pulled_by_digits": with_diet("单号 2026-0202-7777-8888 的东西和直播间说的不一样"),
         "diet_without_digits": with_diet("东西和直播间说的不一样"),
         "diet_on_a_bare_number": with_diet("订单 2026020277778888"),

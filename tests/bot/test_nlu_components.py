@@ -115,6 +115,8 @@ def test_text_in_no_words_the_training_lines_know_gets_no_confidence(results: di
     checks = results["char_ngram_classifier"]
     assert checks["mash_confidence"] == 0.0
     assert checks["familiar_confidence"] > 0.5
+    assert checks["latin_mash_confidence"] == 0.0
+    assert checks["latin_with_han_confidence"] > 0.5
 
 
 def test_the_sentence_vector_model_reads_paraphrases_with_no_shared_words(results: dict[str, Any]) -> None:
