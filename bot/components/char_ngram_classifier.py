@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -89,18 +89,18 @@ def _clueless(sources: Dict[str, Dict[str, float]]) -> bool:
     )
 
 
-def unfamiliar(text: str, vectorizer: TfidfVectorizer) -> bool:
-    """Almost none of the text's character pairs occur in the lines the vectorizer was fitted on,
-    or, in Latin letters only, none of its words does."""
-    pairs = [gram for gram in vectorizer.build_analyzer()(text) if len(gram) == 2 and " " not in gram]
-    known = sum(gram in vectorizer.vocabulary_ for gram in pairs)
+def unfamiliar(text: str, analyze: Callable[[str], List[str]], vocabulary: Dict[str, int]) -> bool:
+    """Almost none of the text's character pairs occur in the lines the vectorizer (its analyzer
+    and vocabulary) was fitted on, or, in Latin letters only, none of its words does."""
+    pairs = [gram for gram in analyze(text) if len(gram) == 2 and " " not in gram]
+    known = sum(gram in vocabulary for gram in pairs)
     if len(pairs) >= _UNFAMILIAR_PAIRS and known < _FAMILIAR * len(pairs):
         return True
     lowered = text.lower()
     words = _LATIN_WORD.findall(lowered)
     if _HAN.search(lowered) or sum(map(len, words)) < _LATIN_LETTERS:
         return False
-    return not any(_known_word(_HELD.sub(r"\1\1", word), vectorizer.vocabulary_) for word in words)
+    return not any(_known_word(_HELD.sub(r"\1\1", word), vocabulary) for word in words)
 
 
 def _known_word(word: str, vocabulary: Dict[str, int]) -> bool:
@@ -145,6 +145,8 @@ class CharNgramIntentClassifier(PickledModelComponent, IntentClassifier):
         self.classifier: Optional[LogisticRegression]
         self.dense_classifier: Optional[LogisticRegression]
         self.vectorizer, self.classifier, self.dense_classifier = model or (None, None, None)
+        # built once: the unfamiliar-text guard splits every message with it
+        self.analyze = self.vectorizer.build_analyzer() if self.vectorizer is not None else None
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -171,7 +173,7 @@ class CharNgramIntentClassifier(PickledModelComponent, IntentClassifier):
         return self.dense_classifier.predict_proba(self.encoder.sentence_vectors(texts))
 
     def process(self, messages: List[Message]) -> List[Message]:
-        if self.vectorizer is None or self.classifier is None:
+        if self.vectorizer is None or self.classifier is None or self.analyze is None:
             return messages
         weight, dense_weight = float(self.config["weight"]), float(self.config["dense_weight"])
         todo = [m for m in messages if (m.get(TEXT) or "").strip()]
@@ -213,7 +215,11 @@ class CharNgramIntentClassifier(PickledModelComponent, IntentClassifier):
                 message.set("intent_sources", sources, add_to_output=True)
             ranking = sorted(scores.items(), key=lambda item: -item[1])
             top_name, top_score = ranking[0]
-            if _clueless(sources) or _split(sources, top_score) or unfamiliar(text, self.vectorizer):
+            if (
+                _clueless(sources)
+                or _split(sources, top_score)
+                or unfamiliar(text, self.analyze, self.vectorizer.vocabulary_)
+            ):
                 top_score = 0.0
             message.set(
                 INTENT, {"name": top_name, "confidence": float(np.clip(top_score, 0, 1))}, add_to_output=True

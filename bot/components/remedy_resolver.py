@@ -74,7 +74,8 @@ _CLAUSE_START = re.compile(f"(?:^|[{_CLAUSE_MARKS}])$")
 # Intents in which a shopper may ask for a remedy (the remedy classifier reads the same ones).
 ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 # Intents that ask about something (a rule, a status, an order change) or only keep the
-# conversation going: never for a remedy.
+# conversation going: never for a remedy (DIET's remedies there are dropped), except that a status
+# question may ask to hurry (`_STATUS_QUESTIONS` below).
 _NEVER_ASKS = (
     "ask_faq",
     "check_status",
