@@ -74,6 +74,9 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # Q (2026-12-07, morning) was written blind the same way by six writers and committed before the
 # changes it measures (hurrying in status questions, cues read from N's misses, N in training);
 # sealed.
+# S (2026-12-07, midday) was written blind the same way by six writers (more pasted cards, long
+# posts, requests wrapped in politeness, minds changed mid-message, one-word dialect replies) and
+# committed before the changes it measures; sealed.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -82,6 +85,7 @@ HOLDOUTS = {
     "E (tuning)": ROOT / "bench" / "data" / "nlu_holdout_e.yml",
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
     "Q (sealed)": ROOT / "bench" / "data" / "nlu_holdout_q.yml",
+    "S (sealed)": ROOT / "bench" / "data" / "nlu_holdout_s.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
@@ -400,7 +404,7 @@ def main() -> int:
         "--remedy-misses", action="store_true", help="print remedy misses of the splits that are not sealed"
     )
     parser.add_argument(
-        "--splits", default="ABCDEFQ", help="which held-out splits to score (e.g. A while tuning)"
+        "--splits", default="ABCDEFQS", help="which held-out splits to score (e.g. A while tuning)"
     )
     args = parser.parse_args()
     train = load_nlu(sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")))
