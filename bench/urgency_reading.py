@@ -26,8 +26,11 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - N (2026-12-07, 280 cases, none nearly copying an earlier set): written blind the same way and
   committed before v10, measured before and after it; its misses were then read (v11) and it
   moved into the meaning model's data, so it is used up.
-- sealed Q (2026-12-07, morning): written blind the same way by two writers and committed before
-  v11; never used for a decision, its misses never printed.
+- Q (2026-12-07, morning): written blind the same way by two writers and committed before v11,
+  measured before and after it; its misses were then read (v12), so it is used up.
+- sealed S (2026-12-07, midday, 280 cases, none nearly copying an earlier set): written blind the
+  same way by two writers and committed before v12; never used for a decision, its misses never
+  printed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -68,9 +71,10 @@ SETS = {
     "K (used up)": ROOT / "bench" / "data" / "urgency_sealed_k.yaml",
     "L (used up)": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
     "N (used up)": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
-    "sealed Q": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
+    "Q (used up)": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
+    "sealed S": ROOT / "bench" / "data" / "urgency_sealed_s.yaml",
 }
-SEALED = ("sealed Q",)  # the meaning model never learnt from it, no rule was read from it
+SEALED = ("sealed S",)  # the meaning model never learnt from it, no rule was read from it
 # The taxonomy's urgent_signals examples as bare keywords.
 KEYWORDS = re.compile(
     r"拉肚子|中毒|异物|玻璃|虫子|金属|过敏|受伤|烫伤|触电|住院|起火|爆炸|冒烟|"
@@ -124,8 +128,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses",
-        choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K", "L", "N"],
-        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K, L, N: used up)",
+        choices=["dev", "dev2", "dev3", "sealed", "I", "J", "K", "L", "N", "Q"],
+        help="print a set's misses (sealed: looked at since 2026-12-02; I, J, K, L, N, Q: used up)",
     )
     args = parser.parse_args()
     reader = ours()
@@ -147,7 +151,7 @@ def main() -> int:
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on, tuned with or looked at: only sealed Q measures the reader")
+    print("* trained on, tuned with or looked at: only sealed S measures the reader")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )
@@ -166,6 +170,7 @@ def main() -> int:
             "K": "K (used up)",
             "L": "L (used up)",
             "N": "N (used up)",
+            "Q": "Q (used up)",
         }
         for case in sets[tuning[args.misses]]:
             if reader(case["turns"]) != case["urgent"]:
