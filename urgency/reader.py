@@ -64,8 +64,10 @@ class SignalReader:
         hypothetical: tuple[re.Pattern[str], ...] = (),
         meaning: MeaningModel | None = None,
         condition: re.Pattern[str] | None = None,
+        corrections: tuple[re.Pattern[str], ...] = (),
     ) -> None:
         self.rules = rules
+        self.corrections = corrections
         self.meaning = meaning
         self.hypothetical = hypothetical
         self.negation_window = negation_window
@@ -96,6 +98,7 @@ class SignalReader:
             hypothetical=tuple(re.compile(p) for p in raw.get("hypothetical", [])),
             meaning=meaning,
             condition=re.compile(negation["condition"]) if negation.get("condition") else None,
+            corrections=tuple(re.compile(p) for p in raw.get("corrections", [])),
         )
 
     def with_meaning(self, meaning: MeaningModel | None) -> SignalReader:
@@ -108,6 +111,7 @@ class SignalReader:
             self.hypothetical,
             meaning,
             self.condition,
+            self.corrections,
         )
 
     @classmethod
@@ -124,12 +128,10 @@ class SignalReader:
         give it or the case's `issue_type` is one of the rule's."""
         active: dict[str, SignalHit] = {}
         withdrawn: dict[str, SignalHit] = {}
-        clauses = [
-            clause
-            for text in texts
-            for clause in CLAUSE_SPLIT.split(normalize(text))
-            if not any(p.search(clause) for p in self.hypothetical)
+        turns = [
+            [c for c in CLAUSE_SPLIT.split(normalize(text)) if not self.is_hypothetical(c)] for text in texts
         ]
+        clauses = [clause for turn in turns for clause in turn]
         rules = [
             rule
             for rule in self.rules
@@ -145,7 +147,12 @@ class SignalReader:
             for rule in rules
             if rule.kept_by and any(self.meaningful_match(rule.kept_by, c) is not None for c in clauses)
         }
-        for clause in clauses:
+        for turn, clause in ((n, c) for n, turn_clauses in enumerate(turns) for c in turn_clauses):
+            if turn > 0 and any(p.search(clause) for p in self.corrections):
+                # "打错了，是报警器" / "搞清楚了，没事了": a later turn takes back what was said before it.
+                for name in [name for name in active if name not in kept]:
+                    withdrawn[name] = SignalHit(signal=name, text=clause[:80])
+                    active.pop(name)
             for rule in rules:
                 said_at = self.meaningful_match(rule.patterns, clause)
                 taken_back_at = None
@@ -175,6 +182,10 @@ class SignalReader:
                     round(verdict.probabilities[verdict.added], 3),
                 )
         return SignalReading(list(active.values()), list(withdrawn.values()), doubted)
+
+    def is_hypothetical(self, clause: str) -> bool:
+        """A clause about what might happen or what others said (万一…, 听说…)."""
+        return any(p.search(clause) for p in self.hypothetical)
 
     def meaningful_match(self, patterns: tuple[re.Pattern[str], ...], clause: str) -> int | None:
         """Where the first match not negated and not figurative starts, or None."""

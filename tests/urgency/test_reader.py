@@ -219,3 +219,44 @@ def test_numbers_sizes_second_hand_stories_and_what_once_would_have_been_are_not
 def test_emergency_numbers_still_count_on_their_own() -> None:
     assert urgent("孩子把电池吞下去了，我已经叫了120") == {"safety"}
     assert urgent("这个人还在用我的号下单，我打110报警了") >= {"public_exposure"}
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("我要报警了", "说错了，是你们卖的那个烟雾报警器一直响，怎么关"),
+        ("有人登我的号！", "弄清楚了，是我儿子用他的平板登的，没事了"),
+        ("孩子喝了你们的果汁肚子疼", "医生说是着凉，跟果汁没关系，人也好了"),
+        ("这个暖风机烫手", "就是出风口有点热，没别的问题，想问问正常吗"),
+        ("我要起诉你们", "之前那句不算数了，客服已经给我补发了"),
+    ],
+)
+def test_a_later_turn_that_corrects_the_first_takes_every_signal_back(turns: tuple[str, str]) -> None:
+    assert urgent(*turns) == set()
+
+
+def test_a_correction_does_not_take_back_harm_already_done_or_a_signal_raised_after_it() -> None:
+    assert urgent("手被包装划破了在流血", "说错了，是手指不是手掌") == {"safety"}
+    assert urgent("我要报警", "搞错了，不是报警，是我要去12315投诉你们") == {"public_exposure"}
+    # In the first turn nothing has been said before it to take back.
+    assert urgent("说错了，我账号现在还在被别人登着下单") == {"money_at_risk"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这锅煎个蛋都粘，气冒烟了",
+        "主播你嗓门小点，我耳朵都要炸了",
+        "这价格太炸了吧，给我来两单",
+        "我爸住院了家里没人，快递能不能先放驿站",
+        "买的舞台用烟饼，点着以后冒烟太少了",
+        "你们的熨斗把我衬衫烫出一个黄印，能修吗",
+        "就是万一我用了过敏了，能退吗",
+    ],
+)
+def test_hyperbole_marks_on_cloth_and_smoke_that_is_the_product_are_not_signals(text: str) -> None:
+    assert urgent(text) == set()
+
+
+def test_someone_ordering_with_my_money_still_counts() -> None:
+    assert urgent("这几单不是我拍的，他用我的钱还在继续拍") == {"money_at_risk"}
