@@ -10,7 +10,10 @@ valid:
   glued to the front: "你好我的快递呢", thanks glued to the end: "…麻烦处理下谢谢"), but only
   when a substantive clause remains — a message that is only "你好" or "好的谢谢" keeps
   everything;
-- a leading "好的 / 嗯 / 行" when a later clause asks for something ("好的，那麻烦帮我催一下");
+- a leading "好的 / 嗯 / 行" when a later clause asks for something ("好的，那麻烦帮我催一下"), and
+  a leading "对 / 嗯 对 / 是的 (就是这个)" glued to a question ("对 就是这个申请 啥时候能有结果");
+- the live-stream forms of address at the start ("主播 …", "小助理 …", "家人们 …") and the item's
+  link number ("拍的3号链接"), which say where the shopper bought, not what they ask;
 - labels of pasted cards and boilerplate (订单编号:, 下单时间: and its timestamp, 商品ID: and its
   value, 订单业务咨询, @mentions, the brackets), keeping the values that are entities (order
   numbers, amounts, product names).
@@ -30,11 +33,12 @@ _SOCIAL_WORD = (
     r"打扰了|打扰一下|打扰下|不好意思|请问一下|请问|问一下|问下|"
     r"谢谢你们|谢谢你|谢谢您|谢谢啦|谢谢了|谢谢|谢啦|谢了|多谢|感谢|感恩|thx|thanks|thank you|"
     r"辛苦了|辛苦啦|辛苦|拜托了|拜托|麻烦了|麻烦你了|麻烦您了|麻烦啦|"
-    r"早上好|上午好|中午好|下午好|晚上好|早|晚安)"
+    r"早上好|上午好|中午好|下午好|晚上好|早|晚安|主播|小助理|助理|家人们|宝子们|宝子|老铁们|老铁)"
 )
 _SOCIAL_CLAUSE = re.compile(rf"^\s*(?:{_SOCIAL_WORD}[呀啊哈呢吗嘛啦哦噢喔咯哇了的\s]*)+$", re.IGNORECASE)
 _GREETING_PREFIX = re.compile(
-    r"^\s*(?:(?:你好|您好|在吗|在不在|在么|亲亲|亲|客服|hello|hi|哈喽)[呀啊哈呢吗嘛啦哦\s]*)+(?=\S{4,})",
+    r"^\s*(?:(?:你好|您好|在吗|在不在|在么|亲亲|亲|客服|hello|hi|哈喽|主播|小助理|家人们|宝子们|老铁们)"
+    r"[呀啊哈呢吗嘛啦哦\s]*)+(?=\S{4,})",
     re.IGNORECASE,
 )
 _THANKS_SUFFIX = re.compile(
@@ -42,6 +46,10 @@ _THANKS_SUFFIX = re.compile(
 )
 _AGREEMENT_CLAUSE = re.compile(
     r"^\s*(?:好的|好滴|好吧|好|嗯嗯|嗯|哦哦|哦|行|ok|okay|可以|收到|明白了?)[的吧呀啊哈啦了\s]*$", re.I
+)
+# "对 就是这个 …" / "嗯 对 …": agreement glued to what follows, with no punctuation between.
+_AGREEMENT_PREFIX = re.compile(
+    r"^\s*(?:(?:嗯嗯|嗯|对的|对|是的|没错|好的|好滴)\s+)+(?:(?:就是这个|就是那个|就这个|就是它)\s*)?"
 )
 _ASKS_SOMETHING = re.compile(
     r"帮|麻烦|请|能不能|能否|可不可以|可以.{0,12}[吗嘛么]|给我|我要|我想|尽快|赶紧|催|怎么|咋|为什么|为啥|"
@@ -59,6 +67,8 @@ _PRODUCT_ID = re.compile(r"(?:商品ID|商品id|商品编号|SKU|sku)\s*[:：]?\
 _BOILERPLATE = re.compile(
     r"订单业务咨询|商品咨询|售后咨询|来自.{0,8}的订单|\[图片\]|\[表情\]|\[链接\]|\[商品卡片\]"
 )
+# "拍的3号链接" / "8号链接拍的": which item of the live stream, not what is asked.
+_LINK_NUMBER = re.compile(r"(?:拍的|拍了|买的)?\s*[0-9一二三四五六七八九十]{1,3}\s*号链接(?:拍的|拍了|的)?")
 _MENTION = re.compile(r"@[^\s@,，:：。!！?？]{1,24}")
 _BRACKETS = re.compile(r"[\[\]【】〔〕［］#]")
 _SUBSTANCE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -77,7 +87,7 @@ def _substance(text: str) -> int:
 def strip_pasted(text: str) -> str:
     """Card labels, their timestamps, boilerplate phrases, @mentions and brackets become spaces."""
     chars = list(text)
-    for pattern in (_CARD_TIME, _PRODUCT_ID, _CARD_LABEL, _BOILERPLATE, _MENTION, _BRACKETS):
+    for pattern in (_CARD_TIME, _PRODUCT_ID, _CARD_LABEL, _BOILERPLATE, _LINK_NUMBER, _MENTION, _BRACKETS):
         for match in pattern.finditer(text):
             _blank(chars, *match.span())
     return "".join(chars)
@@ -110,6 +120,14 @@ def strip_social(text: str) -> str:
     if prefix and _substance(text[prefix.end() : kept_end]) >= _MIN_SUBSTANCE:
         _blank(chars, kept_start, prefix.end())
         kept_start = prefix.end()
+    agreement = _AGREEMENT_PREFIX.match(text, kept_start)
+    if (
+        agreement
+        and _ASKS_SOMETHING.search(text, agreement.end(), kept_end)
+        and _substance(text[agreement.end() : kept_end]) >= _MIN_SUBSTANCE
+    ):
+        _blank(chars, kept_start, agreement.end())
+        kept_start = agreement.end()
     suffix = _THANKS_SUFFIX.search(text, kept_start, kept_end)  # "…麻烦处理下谢谢"
     if suffix and _substance(text[kept_start : suffix.start()]) >= _MIN_SUBSTANCE:
         _blank(chars, suffix.start(), suffix.end())

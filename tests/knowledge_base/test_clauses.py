@@ -58,3 +58,21 @@ def test_a_message_that_is_only_a_mention_is_kept() -> None:
 def test_focus_keeps_the_length_so_entity_offsets_stay_valid(text: str) -> None:
     normal = normalize_aligned(text)
     assert len(focus_aligned(normal)) == len(normal)
+
+
+@pytest.mark.parametrize(
+    ("text", "focused"),
+    [
+        ("主播 拍的3号链接 啥时候能到家呀", "啥时候能到家呀"),
+        ("小助理 5号链接 赶紧发货呀", "赶紧发货呀"),
+        ("家人们 我拍了十天还没发货", "我拍了十天还没发货"),
+        ("嗯 对 就是这个 帮我看看派送了没有", "帮我看看派送了没有"),
+    ],
+)
+def test_live_stream_address_link_numbers_and_glued_agreement_are_blanked(text: str, focused: str) -> None:
+    assert focus(text) == focused
+
+
+@pytest.mark.parametrize("text", ["拍的2号链接", "主播", "对 就是我妈那个号下的单", "让那个主播出来道歉"])
+def test_what_only_points_or_confirms_keeps_everything(text: str) -> None:
+    assert focus(text) == " ".join(normalize_aligned(text).split())
