@@ -27,17 +27,19 @@ from __future__ import annotations
 import re
 
 _CLAUSE = re.compile(r"[^,，。.!！?？;；~～\n…]+")
+# How a live stream's shoppers address the host and the helpers.
+_LIVE_STREAM_ADDRESS = r"主播|小助理|家人们|宝子们|老铁们"
 _SOCIAL_WORD = (
     r"(?:你好|您好|hello|hi|hey|嗨|哈喽|哈啰|哈罗|在吗|在嘛|在么|在不在|在不|有人吗|有人在吗|有人不|"
     r"客服|人工|亲亲|亲爱的|亲|小姐姐|小哥哥|美女|帅哥|老板|掌柜的|掌柜|店家|宝宝|"
     r"打扰了|打扰一下|打扰下|不好意思|请问一下|请问|问一下|问下|"
     r"谢谢你们|谢谢你|谢谢您|谢谢啦|谢谢了|谢谢|谢啦|谢了|多谢|感谢|感恩|thx|thanks|thank you|"
     r"辛苦了|辛苦啦|辛苦|拜托了|拜托|麻烦了|麻烦你了|麻烦您了|麻烦啦|"
-    r"早上好|上午好|中午好|下午好|晚上好|早|晚安|主播|小助理|助理|家人们|宝子们|宝子|老铁们|老铁)"
+    rf"早上好|上午好|中午好|下午好|晚上好|早|晚安|{_LIVE_STREAM_ADDRESS}|助理|宝子|老铁)"
 )
 _SOCIAL_CLAUSE = re.compile(rf"^\s*(?:{_SOCIAL_WORD}[呀啊哈呢吗嘛啦哦噢喔咯哇了的\s]*)+$", re.IGNORECASE)
 _GREETING_PREFIX = re.compile(
-    r"^\s*(?:(?:你好|您好|在吗|在不在|在么|亲亲|亲|客服|hello|hi|哈喽|主播|小助理|家人们|宝子们|老铁们)"
+    rf"^\s*(?:(?:你好|您好|在吗|在不在|在么|亲亲|亲|客服|hello|hi|哈喽|{_LIVE_STREAM_ADDRESS})"
     r"[呀啊哈呢吗嘛啦哦\s]*)+(?=\S{4,})",
     re.IGNORECASE,
 )

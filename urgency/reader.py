@@ -128,10 +128,13 @@ class SignalReader:
         give it or the case's `issue_type` is one of the rule's."""
         active: dict[str, SignalHit] = {}
         withdrawn: dict[str, SignalHit] = {}
-        turns = [
-            [c for c in CLAUSE_SPLIT.split(normalize(text)) if not self.is_hypothetical(c)] for text in texts
+        numbered = [
+            (turn, clause)
+            for turn, text in enumerate(texts)
+            for clause in CLAUSE_SPLIT.split(normalize(text))
+            if not self.is_hypothetical(clause)
         ]
-        clauses = [clause for turn in turns for clause in turn]
+        clauses = [clause for _, clause in numbered]
         rules = [
             rule
             for rule in self.rules
@@ -147,7 +150,7 @@ class SignalReader:
             for rule in rules
             if rule.kept_by and any(self.meaningful_match(rule.kept_by, c) is not None for c in clauses)
         }
-        for turn, clause in ((n, c) for n, turn_clauses in enumerate(turns) for c in turn_clauses):
+        for turn, clause in numbered:
             if turn > 0 and any(p.search(clause) for p in self.corrections):
                 # "打错了，是报警器" / "搞清楚了，没事了": a later turn takes back what was said before it.
                 for name in [name for name in active if name not in kept]:
