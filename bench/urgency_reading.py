@@ -31,6 +31,9 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
 - sealed S (2026-12-07, midday, 280 cases, none nearly copying an earlier set): written blind the
   same way by two writers and committed before v12; never used for a decision, its misses never
   printed.
+- sealed T (2026-12-07, afternoon, 275 cases, 5 near copies removed unread): written blind the same
+  way by two writers (older shoppers, voice-input transcripts, live-stream comments, pasted order
+  text) and committed before the changes it measures; sealed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -73,8 +76,9 @@ SETS = {
     "N (used up)": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
     "Q (used up)": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
     "sealed S": ROOT / "bench" / "data" / "urgency_sealed_s.yaml",
+    "sealed T": ROOT / "bench" / "data" / "urgency_sealed_t.yaml",
 }
-SEALED = ("sealed S",)  # the meaning model never learnt from it, no rule was read from it
+SEALED = ("sealed S", "sealed T")  # the meaning model never learnt from it, no rule was read from it
 # `--misses` names every other set by its first word (dev, sealed, I …): a sealed set's never print.
 MISSES = {name.split()[0]: name for name in SETS if name not in SEALED}
 # The taxonomy's urgent_signals examples as bare keywords.
