@@ -28,9 +28,11 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
   moved into the meaning model's data, so it is used up.
 - Q (2026-12-07, morning): written blind the same way by two writers and committed before v11,
   measured before and after it; its misses were then read (v12), so it is used up.
-- sealed S (2026-12-07, midday, 280 cases, none nearly copying an earlier set): written blind the
-  same way by two writers and committed before v12; never used for a decision, its misses never
-  printed.
+- S (2026-12-07, midday, 280 cases, none nearly copying an earlier set): written blind the
+  same way by two writers and committed before v12, measured before and after it; its misses were
+  then read (v13) and it moved into the meaning model's data, so it is used up.
+- U (2026-12-07, afternoon, 280 cases): written blind for the meaning model's training only; its
+  misses under v13's first draft were read to finish v13, so it is a tuning set.
 - sealed T (2026-12-07, afternoon, 275 cases, 5 near copies removed unread): written blind the same
   way by two writers (older shoppers, voice-input transcripts, live-stream comments, pasted order
   text) and committed before the changes it measures; sealed.
@@ -75,10 +77,11 @@ SETS = {
     "L (used up)": ROOT / "bench" / "data" / "urgency_sealed_l.yaml",
     "N (used up)": ROOT / "bench" / "data" / "urgency_sealed_n.yaml",
     "Q (used up)": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
-    "sealed S": ROOT / "bench" / "data" / "urgency_sealed_s.yaml",
+    "S (used up)": ROOT / "bench" / "data" / "urgency_sealed_s.yaml",
+    "U (training)": ROOT / "bench" / "data" / "urgency_train_u.yaml",
     "sealed T": ROOT / "bench" / "data" / "urgency_sealed_t.yaml",
 }
-SEALED = ("sealed S", "sealed T")  # the meaning model never learnt from it, no rule was read from it
+SEALED = ("sealed T",)  # the meaning model never learnt from it, no rule was read from it
 # `--misses` names every other set by its first word (dev, sealed, I …): a sealed set's never print.
 MISSES = {name.split()[0]: name for name in SETS if name not in SEALED}
 # The taxonomy's urgent_signals examples as bare keywords.
@@ -157,7 +160,7 @@ def main() -> int:
                 f"{system:<30} {set_name:<18} {len(cases):>5} {s['precision']:>9.3f} {s['recall']:>7.3f}"
                 f" {s['hard_negatives_flagged']:>17.3f}"
             )
-    print("* trained on, tuned with or looked at: only sealed S measures the reader")
+    print("* trained on, tuned with or looked at: only " + ", ".join(SEALED) + " measures the reader")
     print(
         f"\n{'recall by signal (ours)':<30} " + " ".join(f"{k:>16}" for k in ("safety", "money", "exposure"))
     )

@@ -65,9 +65,11 @@ class SignalReader:
         meaning: MeaningModel | None = None,
         condition: re.Pattern[str] | None = None,
         corrections: tuple[re.Pattern[str], ...] = (),
+        told_aside: tuple[re.Pattern[str], ...] = (),
     ) -> None:
         self.rules = rules
         self.corrections = corrections
+        self.told_aside = told_aside
         self.meaning = meaning
         self.hypothetical = hypothetical
         self.negation_window = negation_window
@@ -99,6 +101,7 @@ class SignalReader:
             meaning=meaning,
             condition=re.compile(negation["condition"]) if negation.get("condition") else None,
             corrections=tuple(re.compile(p) for p in raw.get("corrections", [])),
+            told_aside=tuple(re.compile(p) for p in raw.get("told_aside", [])),
         )
 
     def with_meaning(self, meaning: MeaningModel | None) -> SignalReader:
@@ -112,6 +115,7 @@ class SignalReader:
             meaning,
             self.condition,
             self.corrections,
+            self.told_aside,
         )
 
     @classmethod
@@ -131,7 +135,7 @@ class SignalReader:
         numbered = [
             (turn, clause)
             for turn, text in enumerate(texts)
-            for clause in CLAUSE_SPLIT.split(normalize(text))
+            for clause in self.spoken_clauses(normalize(text))
             if not self.is_hypothetical(clause)
         ]
         clauses = [clause for _, clause in numbered]
@@ -185,6 +189,21 @@ class SignalReader:
                     round(verdict.probabilities[verdict.added], 3),
                 )
         return SignalReading(list(active.values()), list(withdrawn.values()), doubted)
+
+    def spoken_clauses(self, text: str) -> list[str]:
+        """The turn's clauses, less those inside a remark told aside, which spans clauses
+        ("我妈住院了，家里没人收快递": a hospital stay that only delays a delivery)."""
+        aside = [m.span() for p in self.told_aside for m in p.finditer(text)]
+        spans, start = [], 0
+        for separator in CLAUSE_SPLIT.finditer(text):
+            spans.append((start, separator.start()))
+            start = separator.end()
+        spans.append((start, len(text)))
+        return [
+            text[begin:end]
+            for begin, end in spans
+            if not any(a < end and begin < b for a, b in aside)
+        ]
 
     def is_hypothetical(self, clause: str) -> bool:
         """A clause about what might happen or what others said (万一…, 听说…)."""

@@ -260,3 +260,37 @@ def test_hyperbole_marks_on_cloth_and_smoke_that_is_the_product_are_not_signals(
 
 def test_someone_ordering_with_my_money_still_counts() -> None:
     assert urgent("这几单不是我拍的，他用我的钱还在继续拍") == {"money_at_risk"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我奶奶这周住院，屋里没人，能不能晚几天再给我发",
+        "京东白条每个月自动扣一次，这是正常扣款吧",
+        "找了一下午驿站，脚底板都走冒烟了，我的件呢",
+        "收到的羽绒服绒毛全炸开了，跟样品差好多",
+        "看到少发了配件我整个人都裂开了",
+        "我们业主群里都炸锅了，这批榴莲太香了，还有货吗",
+        "收货地址帮我改成人民医院门诊楼",
+    ],
+)
+def test_remarks_told_aside_and_more_hyperbole_are_not_signals(text: str) -> None:
+    assert urgent(text) == set()
+
+
+def test_a_stopped_card_does_not_take_back_an_account_still_being_used() -> None:
+    assert urgent("号被盗了，我已经把卡挂失了，可是那个人还能用我的余额下单") == {"money_at_risk"}
+    assert urgent("我要去法院告你们", "行吧，你们给退了，我就不折腾了") == set()
+    # A hospital stay caused by the product is still harm, whatever the delivery question after it.
+    assert urgent("吃了你们的辣条住院了，现在还在输液") == {"safety"}
+
+
+def test_a_pet_harmed_by_food_is_safety_and_a_friends_product_or_hearsay_is_not() -> None:
+    assert urgent("狗狗吃了你们的罐头一直口吐白沫") == {"safety"}
+    assert urgent("我邻居家的充电宝上周鼓包了，我这个还没用过，能退吗") == set()
+    assert urgent("听说这款取暖器会起火？我还在犹豫要不要下单") == set()
+    assert urgent("生宝宝住院了一周，刚出院，快递还能重新派送吗") == set()
+
+
+def test_a_joke_or_no_harm_in_a_later_turn_takes_the_alarm_back() -> None:
+    assert urgent("我被你们的刀划了", "逗你们的，一点事没有，就是刀口有点钝") == set()
