@@ -39,7 +39,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from components.pickled_model import PickledModelComponent, char_ngrams
-from components.remedy_resolver import ASKS_FOR_A_REMEDY
+from components.remedy_resolver import ASKS_FOR_A_REMEDY, by_what_is_sent
 from knowledge_base.textnorm import mask_identifiers
 
 _REMEDY = "remedy"
@@ -131,28 +131,27 @@ class RemedyValueClassifier(PickledModelComponent):
                 continue
             if not remedies and probability >= float(self.config["add_threshold"]):
                 start, end = self._span(text, value)
-                entities.append(
-                    {
-                        ENTITY_ATTRIBUTE_TYPE: _REMEDY,
-                        ENTITY_ATTRIBUTE_VALUE: value,
-                        ENTITY_ATTRIBUTE_START: start,
-                        ENTITY_ATTRIBUTE_END: end,
-                        "confidence_entity": probability,
-                        "extractor": EXTRACTOR,
-                    }
-                )
+                read = {
+                    ENTITY_ATTRIBUTE_TYPE: _REMEDY,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    ENTITY_ATTRIBUTE_START: start,
+                    ENTITY_ATTRIBUTE_END: end,
+                    "confidence_entity": probability,
+                    "extractor": EXTRACTOR,
+                }
+                # What is sent or given back decides the value, as for the resolver's ("少的那盒退钱").
+                entities.append(by_what_is_sent(text, [read], intent)[0])
             elif (
                 remedies
                 and remedies[0].get(ENTITY_ATTRIBUTE_VALUE) != value
                 and probability >= float(self.config["swap_threshold"])
             ):
                 found = remedies[0]
-                entities[entities.index(found)] = {
-                    **found,
-                    ENTITY_ATTRIBUTE_VALUE: value,
-                    "confidence_entity": probability,
-                    "extractor": EXTRACTOR,
-                }
+                swapped = {**found, ENTITY_ATTRIBUTE_VALUE: value, "confidence_entity": probability}
+                swapped = by_what_is_sent(text, [{**swapped, "extractor": EXTRACTOR}], intent)[0]
+                if swapped[ENTITY_ATTRIBUTE_VALUE] == found.get(ENTITY_ATTRIBUTE_VALUE):
+                    continue  # the resolver's value stands: it is what is sent back
+                entities[entities.index(found)] = swapped
             else:
                 continue
             message.set(ENTITIES, entities, add_to_output=True)

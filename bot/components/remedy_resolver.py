@@ -50,7 +50,16 @@ _REQUEST_BEFORE = re.compile(r"(?:要|给我|帮我|麻烦|请|要求|申请|直
 _NOT_AFTER = re.compile(
     r"(?:了?(?:吗|没|么|呢)|还没|没|被|卡|一直|失败|到账|到了|进度|申请|的钱|款|流程|规则|多久|怎么|不了|不给|不到)"
 )
-_NOT_BEFORE = re.compile(r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有|是)?|怎么|如何|是否|被)$")
+_NOT_BEFORE = re.compile(
+    r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有|是)?|不想要|不需要|不稀罕|不要(?:你们|你家)的?|(?:不想|懒得|不)折腾|"
+    r"懒得|别这么|别再|已经|已|(?:答应|承诺|同意)(?:了|过)?(?:要)?(?:给我|帮我)?|怎么|如何|是否|被)$"
+)
+# A remedy turned down by what follows it: "换新太麻烦了", "退货就算了".
+_REFUSED_AFTER = re.compile(r"(?:[的]?(?:太麻烦|就算了|就不用了|就免了|不考虑))")
+# A remedy the shopper meant to ask for before changing their mind: "本来想退货的，算了，…".
+_MEANT_BEFORE = re.compile(
+    r"(?:(?:本来|原本|原来)(?:是)?(?:想|打算|准备|要)|(?<!根)本(?:想|打算))(?:直接|着|整个|全部?)?$"
+)
 # A request put as a question ("能帮我换一个吗"): 吗 after it does not make it a status question.
 _POLITE = re.compile(r"(?:帮我|给我|帮忙|能不能|能否|能|可不可以|可以|麻烦)[^,.!?，。！？]{0,3}$")
 _POLITE_START = re.compile(r"(?:帮我|给我|帮忙|麻烦)")
@@ -63,12 +72,12 @@ _ADDRESSED = {"investigate", "expedite", "exchange", "reship"}
 _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
-    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|说会|说(?:今天|明天|当天)|说好的|无理由|"
+    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|才给|才能|说会|说(?:今天|明天|当天)|说好的|无理由|"
     r"只给我退|只退了|退了一半|去哪|的那次)"
 )
 # …except for the ask to look into it: "帮我查查钱去哪了" asks for an investigation of that process.
 _LOOK_INTO_IT = re.compile(r"(?:帮我|帮忙|麻烦|给我|请|你们)?(?:查|核查|核实)")
-_CLAUSE_MARKS = r",.!?;~\s，。！？；～、"  # what ends a clause
+_CLAUSE_MARKS = r",.!?;~\s，。！？；～、…—"  # what ends a clause
 _CLAUSE = re.compile(f"[^{_CLAUSE_MARKS}]+")
 _CLAUSE_START = re.compile(f"(?:^|[{_CLAUSE_MARKS}])$")
 # Intents in which a shopper may ask for a remedy (the remedy classifier reads the same ones).
@@ -102,7 +111,7 @@ _IMPLIES = (("return_refund", "refund_only"),)
 # returned ("券补发一张", "积分退回来") is compensation, not a parcel shipped again or a refund;
 # money sent again ("满减的钱补给我") and a refund of part of the price ("运费退给我") are a
 # partial refund.
-_NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益)")
+_NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益|购物金|余额|金豆)")
 _MONEY = re.compile(r"(?:钱|差价|运费|[0-9]+(?:块|元)|块钱)")
 _MONEY_SENT = re.compile(
     r"(?:钱|差价|运费|块|元|[0-9])(?:都|也|得|要)?补$"
@@ -111,7 +120,8 @@ _PART_OF_THE_PRICE = re.compile(r"(?:运费|差价|满减|立减|减的|少减|�
 # …and, outside complaints about money taken (where "多扣的" is a whole charge), what is kept back
 # of the price: "多出来的钱退我", "碎的那瓶钱退我", "按烂的比例退款".
 _PART_KEPT_BACK = re.compile(
-    r"(?:多出来|多付|多收|(?<![0-9十百千万])多的|少退|少的|(?:碎|烂|坏|破)(?:了)?的|那部分|比例|折成钱)"
+    r"(?:多出来|多付|多收|(?<![0-9十百千万])多的|少退|少的|差的|缺的|(?:碎|烂|坏|破)(?:了|掉)?的|坏掉|那部分|比例|折成钱|"
+    r"那[一两三四五六七八九十几0-9]+[个件盒瓶包袋双份箱斤]的钱)"
 )
 # A whole charge (a duplicate payment), not part of a price: "多扣的那笔退回".
 _WHOLE_CHARGE = re.compile(r"(?:那笔|一笔|两笔|那单|几单|两单)")
@@ -122,7 +132,24 @@ _AMOUNT = re.compile(r"[0-9]+")
 _ABOUT_MONEY_TAKEN = ("report_order_anomaly", "report_payment_security")
 _GOODS_BACK = re.compile(r"(?:退货|寄回|退回去|寄回去|东西|商品|货)")
 # The shopper sends the goods back: a refund asked beside it is a return with a refund.
-_SENDS_BACK = re.compile(r"(?<![不别没要让叫我法能])我?(?:寄回去|寄回|退回去)(?!.{0,2}(?:了|过))")
+_SENDS_BACK = re.compile(
+    r"(?<![不别没要让叫我法能])我?(?:寄回去|寄回|退回去|拉回去|拉走|拿回去|取回去|收回去|上门取)(?!.{0,2}(?:了|过))"
+)
+# The old one goes back when the new one comes: "寄个新的过来，旧的我寄回去" is an exchange.
+_OLD_GOES_BACK = re.compile(r"旧的.{0,6}(?:寄回|退回|拿走|带走|拉走|取走|收走)")
+# A difference in price given back: "这差价你们要补给我", "把少退的补上".
+_DIFFERENCE = re.compile(r"(?:差价|差额|少退的?|少的钱|少了的钱|多扣的)")
+# An amount back in a complaint about goods the shopper keeps: "给我退两百算了".
+_ABOUT_THE_GOODS = (
+    "report_damaged_in_transit",
+    "report_quality_defect",
+    "report_not_as_described",
+    "report_wrong_or_missing_item",
+)
+_SOME_MONEY = re.compile(
+    r"(?:[0-9]+|[一二两三四五六七八九十几]+[十百]?)(?:块|元|块钱)|[一二两三四五六七八九几]百(?!分)"
+)
+_WHOLE_PRICE = re.compile(r"(?:全额|全部|全款|所有的?钱|整单)")
 _ONLY_THE_MONEY = re.compile(r"(?:仅|只)退|不退货|不用寄")
 # A part replaced is a repair, not an exchange of the product: "换条拉链", "换个外壳就行".
 _PART_REPLACED = re.compile(
@@ -145,9 +172,9 @@ _WHEN = re.compile(r"(?:时|的时候|之后|以后|的话)")  # "退货时要�
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
     """The phrase at text[start:end] asks for the remedy: no negation or status question around
     it, and a request word before it, a clause end or particle after it, or a polite question."""
-    before, after = text[max(0, start - 4) : start], text[end : end + 4]
+    before, after = text[max(0, start - 6) : start], text[end : end + 4]
     polite = bool(_POLITE.search(text[max(0, start - 6) : start]) or _POLITE_START.match(text, start))
-    if _NOT_BEFORE.search(before):
+    if _NOT_BEFORE.search(before) or _REFUSED_AFTER.match(after):
         return False
     if _NOT_AFTER.match(after) and not (polite and _QUESTION_END.match(after)):
         return False
@@ -173,7 +200,7 @@ def _without_implied(remedies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     return [e for e in remedies if e[ENTITY_ATTRIBUTE_VALUE] not in implied]
 
 
-def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "") -> List[Dict[Text, Any]]:
+def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "") -> List[Dict[Text, Any]]:
     """Corrects a remedy's value by what its clause (or, for a reship, the clause before) says is
     sent or given back: a coupon or points make it compensation, money sent again or part of the
     price given back a partial refund, and a "return" of money taken a refund only."""
@@ -188,8 +215,12 @@ def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "
         corrected = value
         if value == "reship" and _NOT_GOODS.search(nearby):
             corrected = "compensation"
-        elif value == "reship" and _MONEY_SENT.search(lowered[max(0, start - 3) : start + 1]):
+        elif value == "reship" and (
+            _MONEY_SENT.search(lowered[max(0, start - 3) : start + 1]) or _DIFFERENCE.search(own)
+        ):
             corrected = "partial_refund"
+        elif value == "reship" and _OLD_GOES_BACK.search(lowered):
+            corrected = "exchange"
         elif value in ("refund_only", "return_refund") and _NOT_GOODS.search(own) and not _MONEY.search(own):
             corrected = "compensation"
         elif value == "refund_only" and (
@@ -212,6 +243,13 @@ def _by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = "
             corrected = "repair"
         elif value == "return_refund" and intent in _ABOUT_MONEY_TAKEN and not _GOODS_BACK.search(lowered):
             corrected = "refund_only"
+        elif (
+            value == "refund_only"
+            and intent in _ABOUT_THE_GOODS
+            and _SOME_MONEY.search(own)
+            and not _WHOLE_PRICE.search(lowered)
+        ):
+            corrected = "partial_refund"  # an amount back for goods the shopper keeps
         if value in ("refund_only", "return_refund") and _HURRIED.search(lowered[max(0, start - 4) : start]):
             corrected = "expedite"  # "催一下退款", "尽快退": the refund is asked already, its speed is
         result.append({**entity, ENTITY_ATTRIBUTE_VALUE: corrected} if corrected != value else entity)
@@ -233,8 +271,12 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
     kept = [
         e
         for e, later in zip(ordered, [*ordered[1:], None], strict=True)
-        if later is None
-        or not _CORRECTED.search(lowered[e[ENTITY_ATTRIBUTE_END] : later[ENTITY_ATTRIBUTE_START]])
+        if (
+            later is None
+            or not _CORRECTED.search(lowered[e[ENTITY_ATTRIBUTE_END] : later[ENTITY_ATTRIBUTE_START]])
+        )
+        and not _meant_before(lowered, e)
+        and not _hurries_the_next(e, later)
     ]
     if any(e[ENTITY_ATTRIBUTE_VALUE] == "unsure" for e in kept):
         kept = [
@@ -246,6 +288,22 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
             )
         ]
     return kept
+
+
+def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """The remedy is what the shopper meant to ask for before ("本来想退货的")."""
+    start = entity[ENTITY_ATTRIBUTE_START]
+    return _MEANT_BEFORE.search(lowered[max(0, start - 6) : start]) is not None
+
+
+def _hurries_the_next(entity: Dict[Text, Any], later: Optional[Dict[Text, Any]]) -> bool:
+    """A hurry said right before the remedy it hurries ("尽快补发", "赶紧换"): one ask, the later one."""
+    return (
+        later is not None
+        and entity[ENTITY_ATTRIBUTE_VALUE] == _HURRY
+        and later[ENTITY_ATTRIBUTE_VALUE] != _HURRY
+        and 0 <= later[ENTITY_ATTRIBUTE_START] - entity[ENTITY_ATTRIBUTE_END] <= 1
+    )
 
 
 def _occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -369,7 +427,7 @@ class RemedyResolver(GraphComponent):
             if any(taken[start:end]):
                 continue
             if intent in _ONLY_ASKS:
-                if _NOT_BEFORE.search(lowered[max(0, start - 4) : start]) or _WHEN.match(lowered, end):
+                if _NOT_BEFORE.search(lowered[max(0, start - 6) : start]) or _WHEN.match(lowered, end):
                     continue
             elif not _in_request_position(lowered, start, end, value):
                 continue
@@ -410,7 +468,7 @@ class RemedyResolver(GraphComponent):
             elif remedies and intent.startswith(ASKS_FOR_A_REMEDY):
                 remedies = remedies + self._also_asked(text, intent, remedies)
             unique: List[Dict[Text, Any]] = []
-            for entity in _by_what_is_sent(text, _second_thoughts(text, remedies), intent):  # one per value
+            for entity in by_what_is_sent(text, _second_thoughts(text, remedies), intent):  # one per value
                 if all(e[ENTITY_ATTRIBUTE_VALUE] != entity[ENTITY_ATTRIBUTE_VALUE] for e in unique):
                     unique.append(entity)
             unique = _without_implied(unique)
@@ -446,7 +504,9 @@ class RemedyResolver(GraphComponent):
             start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
             if _in_process_clause(lowered, start, end, intent):
                 continue
-            if _NOT_BEFORE.search(lowered[max(0, start - 4) : start]):  # 不退货, 没申请退款
+            if _NOT_BEFORE.search(lowered[max(0, start - 6) : start]):  # 不退货, 没申请退款
+                continue
+            if _REFUSED_AFTER.match(lowered, end):  # 换新太麻烦了
                 continue
             if value not in self.canonical:
                 resolved = self.resolve(text, start, end)

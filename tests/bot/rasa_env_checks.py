@@ -137,6 +137,31 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "whole_charge": run(
             "扣了两次，多扣的那笔退我", "report_order_anomaly", [remedy(10, 12, "refund_only")]
         ),
+        "meant_before": run(
+            "本来想退货的，算了，补发吧",
+            "report_wrong_or_missing_item",
+            [remedy(3, 5, "return_refund"), remedy(10, 12, "reship")],
+        ),
+        "meant_before_alone": run(
+            "本来想退货的，后来客服一直不回", "report_service_complaint", [remedy(3, 5, "return_refund")]
+        ),
+        "refused_after": run(
+            "换货太麻烦了，给我补偿吧", "report_damaged_in_transit", [remedy(0, 2, "exchange")]
+        ),
+        "lazy_to_return": run(
+            "懒得退货了，给我补偿吧", "report_quality_defect", [remedy(2, 4, "return_refund")]
+        ),
+        "not_wanted": run("我不想要补偿，给我补发", "report_logistics_lost", []),
+        "old_goes_back": run("先重新寄一个过来，旧的我寄回去", "request_remedy", []),
+        "difference_back": run("这差价你们要补给我", "report_order_anomaly", [remedy(6, 9, "reship")]),
+        "amount_back": run(
+            "门板凹了一块，给我退两百算了", "report_damaged_in_transit", [remedy(9, 12, "refund_only")]
+        ),
+        "hurry_glued": run(
+            "少了一件，尽快补发",
+            "report_wrong_or_missing_item",
+            [remedy(5, 7, "expedite"), remedy(7, 9, "reship")],
+        ),
     }
 
 

@@ -86,6 +86,25 @@ def test_two_joined_asks_are_both_read_and_a_refused_one_is_not(results: dict[st
     assert values(checks["not_this_one"], "remedy") == ["refund_only"]
 
 
+def test_a_remedy_meant_before_refused_after_or_only_hurried_is_not_a_second_ask(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["meant_before"], "remedy") == ["reship"]  # 本来想退货的，算了，补发吧
+    assert values(checks["meant_before_alone"], "remedy") == []
+    assert values(checks["refused_after"], "remedy") == ["compensation"]  # 换货太麻烦了
+    assert values(checks["lazy_to_return"], "remedy") == ["compensation"]  # 懒得退货了
+    assert values(checks["hurry_glued"], "remedy") == ["reship"]  # 尽快补发: one ask
+
+
+def test_what_goes_back_and_how_much_decide_the_remedy(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["not_wanted"], "remedy") == ["reship"]  # 我不想要补偿
+    assert values(checks["old_goes_back"], "remedy") == ["exchange"]  # 旧的我寄回去
+    assert values(checks["difference_back"], "remedy") == ["partial_refund"]  # 这差价…补给我
+    assert values(checks["amount_back"], "remedy") == ["partial_refund"]  # 给我退两百, goods kept
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
