@@ -147,8 +147,13 @@ class RemedyValueClassifier(PickledModelComponent):
                 and probability >= float(self.config["swap_threshold"])
             ):
                 found = remedies[0]
-                swapped = {**found, ENTITY_ATTRIBUTE_VALUE: value, "confidence_entity": probability}
-                swapped = by_what_is_sent(text, [{**swapped, "extractor": EXTRACTOR}], intent)[0]
+                read = {
+                    **found,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    "confidence_entity": probability,
+                    "extractor": EXTRACTOR,
+                }
+                swapped = by_what_is_sent(text, [read], intent)[0]
                 if swapped[ENTITY_ATTRIBUTE_VALUE] == found.get(ENTITY_ATTRIBUTE_VALUE):
                     continue  # the resolver's value stands: it is what is sent back
                 entities[entities.index(found)] = swapped

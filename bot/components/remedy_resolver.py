@@ -55,7 +55,7 @@ _NOT_BEFORE = re.compile(
     r"懒得|别这么|别再|已经|已|(?:答应|承诺|同意)(?:了|过)?(?:要)?(?:给我|帮我)?|怎么|如何|是否|被)$"
 )
 # A remedy turned down by what follows it: "换新太麻烦了", "退货就算了".
-_REFUSED_AFTER = re.compile(r"(?:[的]?(?:太麻烦|就算了|就不用了|就免了|不考虑))")
+_REFUSED_AFTER = re.compile(r"的?(?:太麻烦|就算了|就不用了|就免了|不考虑)")
 # A remedy the shopper meant to ask for before changing their mind: "本来想退货的，算了，…".
 _MEANT_BEFORE = re.compile(
     r"(?:(?:本来|原本|原来)(?:是)?(?:想|打算|准备|要)|(?<!根)本(?:想|打算))(?:直接|着|整个|全部?)?$"
@@ -169,12 +169,20 @@ _JOINED = re.compile(
 _WHEN = re.compile(r"(?:时|的时候|之后|以后|的话)")  # "退货时要不要…": a question about the remedy
 
 
+_BEFORE = 6  # how far before a phrase a negation or a change of mind is looked for
+
+
+def _refused_before(text: str, start: int) -> bool:
+    """A negation, a refusal or a thing already done just before text[start:] ("不想要", "已经")."""
+    return _NOT_BEFORE.search(text[max(0, start - _BEFORE) : start]) is not None
+
+
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
     """The phrase at text[start:end] asks for the remedy: no negation or status question around
     it, and a request word before it, a clause end or particle after it, or a polite question."""
-    before, after = text[max(0, start - 6) : start], text[end : end + 4]
-    polite = bool(_POLITE.search(text[max(0, start - 6) : start]) or _POLITE_START.match(text, start))
-    if _NOT_BEFORE.search(before) or _REFUSED_AFTER.match(after):
+    before, after = text[max(0, start - _BEFORE) : start], text[end : end + 4]
+    polite = bool(_POLITE.search(before) or _POLITE_START.match(text, start))
+    if _refused_before(text, start) or _REFUSED_AFTER.match(after):
         return False
     if _NOT_AFTER.match(after) and not (polite and _QUESTION_END.match(after)):
         return False
@@ -293,7 +301,7 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
 def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
     """The remedy is what the shopper meant to ask for before ("本来想退货的")."""
     start = entity[ENTITY_ATTRIBUTE_START]
-    return _MEANT_BEFORE.search(lowered[max(0, start - 6) : start]) is not None
+    return _MEANT_BEFORE.search(lowered[max(0, start - _BEFORE) : start]) is not None
 
 
 def _hurries_the_next(entity: Dict[Text, Any], later: Optional[Dict[Text, Any]]) -> bool:
@@ -427,7 +435,7 @@ class RemedyResolver(GraphComponent):
             if any(taken[start:end]):
                 continue
             if intent in _ONLY_ASKS:
-                if _NOT_BEFORE.search(lowered[max(0, start - 6) : start]) or _WHEN.match(lowered, end):
+                if _refused_before(lowered, start) or _WHEN.match(lowered, end):
                     continue
             elif not _in_request_position(lowered, start, end, value):
                 continue
@@ -504,7 +512,7 @@ class RemedyResolver(GraphComponent):
             start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
             if _in_process_clause(lowered, start, end, intent):
                 continue
-            if _NOT_BEFORE.search(lowered[max(0, start - 6) : start]):  # 不退货, 没申请退款
+            if _refused_before(lowered, start):  # 不退货, 没申请退款
                 continue
             if _REFUSED_AFTER.match(lowered, end):  # 换新太麻烦了
                 continue
