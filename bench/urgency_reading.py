@@ -33,9 +33,13 @@ Both sets were written from the taxonomy alone by writers who never saw the sign
   then read (v13) and it moved into the meaning model's data, so it is used up.
 - U (2026-12-07, afternoon, 280 cases): written blind for the meaning model's training only; its
   misses under v13's first draft were read to finish v13, so it is a tuning set.
-- sealed T (2026-12-07, afternoon, 275 cases, 5 near copies removed unread): written blind the same
+- T (2026-12-07, afternoon, 275 cases, 5 near copies removed unread): written blind the same
   way by two writers (older shoppers, voice-input transcripts, live-stream comments, pasted order
-  text) and committed before the changes it measures; sealed.
+  text) and committed before v13, measured before and after it; its misses were then read, so it
+  is used up.
+- sealed V (2026-12-07, evening, 280 cases, none nearly copying an earlier set): written blind the
+  same way by two writers (rants, quoting others, self-corrections, Cantonese and Taiwanese phrasing,
+  harm and theft told in long stories) and committed before the changes it measures; sealed.
 About half of each set are hard negatives (idioms, hyperbole, negated or withdrawn threats,
 product names with 火/爆/毒/烫/炸 in them).
 
@@ -79,9 +83,10 @@ SETS = {
     "Q (used up)": ROOT / "bench" / "data" / "urgency_sealed_q.yaml",
     "S (used up)": ROOT / "bench" / "data" / "urgency_sealed_s.yaml",
     "U (training)": ROOT / "bench" / "data" / "urgency_train_u.yaml",
-    "sealed T": ROOT / "bench" / "data" / "urgency_sealed_t.yaml",
+    "T (used up)": ROOT / "bench" / "data" / "urgency_sealed_t.yaml",
+    "sealed V": ROOT / "bench" / "data" / "urgency_sealed_v.yaml",
 }
-SEALED = ("sealed T",)  # the meaning model never learnt from it, no rule was read from it
+SEALED = ("sealed V",)  # the meaning model never learnt from it, no rule was read from it
 # `--misses` names every other set by its first word (dev, sealed, I …): a sealed set's never print.
 MISSES = {name.split()[0]: name for name in SETS if name not in SEALED}
 # The taxonomy's urgent_signals examples as bare keywords.
