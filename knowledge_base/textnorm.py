@@ -55,6 +55,13 @@ _NOT_A_PREFIX = frozenset(
 # Digit groups written apart with spaces ("2025 1123 1234 5678") belong together while each is
 # short; a long group stands alone, so "2025112312345678 13812345678" is an order and a phone.
 _SHORT_GROUP_DIGITS = 8
+# What names a number as something other than an order, right before it.
+_NAMED_OTHERWISE = re.compile(
+    r"(?:快递单号?|快递号|运单号?|物流单号?|物流号|包裹号|售后(?:服务)?单号?|服务单号?|工单号?|退款单号?|退货单号?|"
+    r"申请单号?|投诉单号?|商品(?:ID|id|编号|编码|码)|SKU|sku|货号|发票(?:号码|号|代码)|税号|身份证(?:号码|号)?|"
+    r"(?:银行)?卡号|银行卡|交易(?:单)?号|流水号|支付单号|会员(?:号|ID|id)|QQ号?|微信号?)"
+    r"[\s:：#=]{0,3}(?:是|为)?[\s:：]{0,2}$"
+)
 
 
 @lru_cache(maxsize=1)
@@ -178,8 +185,19 @@ def find_order_ids(text: str) -> list[OrderIdMatch]:
     """Find order numbers in already normalised text, canonicalised (PREFIX + digits).
 
     A mobile number is never an order number, even when written with separators
-    ("138 1234 5678") or with the +86 country code.
+    ("138 1234 5678") or with the +86 country code; nor is a number named as something else
+    right before it: a tracking number, a product id, an after-sales or ticket number, a bank
+    card, an identity card or an invoice ("快递单号SF…", "商品ID:…", "银行卡号…").
     """
+    return [m for m in _order_shaped(text) if not _named_otherwise(text, m.start)]
+
+
+def _named_otherwise(text: str, start: int) -> bool:
+    return _NAMED_OTHERWISE.search(text[max(0, start - 12) : start]) is not None
+
+
+def _order_shaped(text: str) -> list[OrderIdMatch]:
+    """Every run shaped like an order number (10-20 digits, an optional platform prefix), but phones."""
     found: list[OrderIdMatch] = []
     for match in _ORDER_RUN.finditer(text):
         prefix = (match.group("prefix") or "").upper()
@@ -226,7 +244,7 @@ def mask_identifiers(text: str, order_mark: str = "#", phone_mark: str = "@") ->
     Their digits say nothing about what the shopper wants, but as character n-grams they pull
     every message that carries one towards the intents whose examples carry many (inform).
     """
-    spans = [(m.start, m.end, order_mark) for m in find_order_ids(text)]
+    spans = [(m.start, m.end, order_mark) for m in _order_shaped(text)]  # any long number
     spans += [(m.start, m.end, phone_mark) for m in find_phones(text)]
     return replace_spans(text, spans)
 

@@ -9,6 +9,7 @@ the same type is dropped, so each fact arrives once, with exact edges.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,10 +27,23 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from knowledge_base.textnorm import find_order_ids, find_phones
+from knowledge_base.textnorm import OrderIdMatch, find_order_ids, find_phones
 
 _RULE_TYPES = {"order_id", "phone"}
 _REGEX_EXTRACTOR = "RegexEntityExtractor"
+# A number taken back for the next one: "订单号3712…，打错了，是3712…".
+_CORRECTION = re.compile(r"(?:打错了?|写错了?|输错了?|发错了?|不对|更正|错了|说错了?|应该是|正确的是)")
+
+
+def _without_corrected(text: str, found: List[OrderIdMatch]) -> List[OrderIdMatch]:
+    """Drops an order number the shopper corrects by a later one."""
+    if not found:
+        return found
+    return [
+        match
+        for match, later in zip(found, [*found[1:], None], strict=True)
+        if later is None or not _CORRECTION.search(text[match.end : later.start])
+    ]
 
 
 def _without_guesses_under_regex_matches(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
@@ -66,7 +80,7 @@ class OrderIdExtractor(GraphComponent, EntityExtractorMixin):
             kept = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) not in _RULE_TYPES]
             kept = _without_guesses_under_regex_matches(kept)
             found = []
-            for match in find_order_ids(text):
+            for match in _without_corrected(text, find_order_ids(text)):
                 found.append(self._entity("order_id", match.value, match.start, match.end))
             for match in find_phones(text):
                 found.append(self._entity("phone", match.value, match.start, match.end))

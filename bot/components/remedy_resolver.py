@@ -120,7 +120,7 @@ _PART_OF_THE_PRICE = re.compile(r"(?:运费|差价|满减|立减|减的|少减|�
 # …and, outside complaints about money taken (where "多扣的" is a whole charge), what is kept back
 # of the price: "多出来的钱退我", "碎的那瓶钱退我", "按烂的比例退款".
 _PART_KEPT_BACK = re.compile(
-    r"(?:多出来|多付|多收|(?<![0-9十百千万])多的|少退|少的|差的|缺的|(?:碎|烂|坏|破)(?:了|掉)?的|坏掉|那部分|比例|折成钱|"
+    r"(?:多出来|多付|多收|(?<![0-9十百千万])多的|少退|少的|差的|缺的|剩下|剩余|(?:碎|烂|坏|破)(?:了|掉)?的|坏掉|那部分|比例|折成钱|"
     r"那[一两三四五六七八九十几0-9]+[个件盒瓶包袋双份箱斤]的钱)"
 )
 # A whole charge (a duplicate payment), not part of a price: "多扣的那笔退回".
@@ -167,6 +167,19 @@ _JOINED = re.compile(
     r"[\s,，、]*(?:并且?|而且|还要|还得|再|或者|或|要么|然后|同时|以及|和|跟|外加|加上)?[\s,，、]*(?:给(?:我)?点?|要)?"
 )
 _WHEN = re.compile(r"(?:时|的时候|之后|以后|的话)")  # "退货时要不要…": a question about the remedy
+# A remedy named as the case beside another ask: "我那个换货的事赶紧给我办了" asks to hurry.
+_NAMES_THE_CASE = re.compile(r"(?:的|那个)?(?:事|事情|那单|单子|申请单?|问题)")
+# A remedy threatened if something else does not happen: "再不发我就申请退款了".
+_THREATENED = re.compile(
+    r"(?:再不|不然|否则|要不然|要是再|如果再)[^。！？!?]{0,12}(?:我)?就(?:要|去|直接|只能)?(?:申请?|要求?)?$"
+)
+# Not the goods changed: "快递能不能换一家", "换个客服" (exchange); "修补一下" (reship).
+_NOT_THE_GOODS_CHANGED = re.compile(r"[一个]?(?:家|快递|物流|客服|人)")
+_MENDED_BEFORE = re.compile(r"(?:修|弥|填)$")
+# A hurry before a refund asks to hurry it when the refund is under way ("退款还没到，尽快退");
+# "催" always does, and otherwise the refund is the ask ("请尽快退还多扣的款项").
+_URGED = re.compile(r"催(?:一下|催|下)?(?:给我|帮我)?$")
+_HURRY_AND_REFUND = re.compile(r"(?:尽快|赶紧|赶快|快点|马上|立刻|抓紧)(?:给我|帮我)?(?:退|把钱退)")
 
 
 _BEFORE = 6  # how far before a phrase a negation or a change of mind is looked for
@@ -258,8 +271,17 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
             and not _WHOLE_PRICE.search(lowered)
         ):
             corrected = "partial_refund"  # an amount back for goods the shopper keeps
-        if value in ("refund_only", "return_refund") and _HURRIED.search(lowered[max(0, start - 4) : start]):
-            corrected = "expedite"  # "催一下退款", "尽快退": the refund is asked already, its speed is
+        hurried = lowered[max(0, start - 4) : start]
+        under_way = intent in _ABOUT_THE_PROCESS or _PROCESS.search(lowered) is not None
+        if value == _HURRY and not under_way and _HURRY_AND_REFUND.match(lowered, start):
+            corrected = "refund_only"  # "请尽快退还多扣的款项": the refund is the ask
+        if (
+            value in ("refund_only", "return_refund")
+            and _HURRIED.search(hurried)
+            and (_URGED.search(hurried) or under_way)
+        ):
+            # "催一下退款", "退款还没到，尽快退": the refund is asked already, its speed is
+            corrected = "expedite"
         result.append({**entity, ENTITY_ATTRIBUTE_VALUE: corrected} if corrected != value else entity)
     return result
 
@@ -285,6 +307,9 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
         )
         and not _meant_before(lowered, e)
         and not _hurries_the_next(e, later)
+        and not _threatened(lowered, e)
+        and not _not_the_goods(lowered, e)
+        and not (len(ordered) > 1 and _NAMES_THE_CASE.match(lowered, e[ENTITY_ATTRIBUTE_END]))
     ]
     if any(e[ENTITY_ATTRIBUTE_VALUE] == "unsure" for e in kept):
         kept = [
@@ -302,6 +327,21 @@ def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
     """The remedy is what the shopper meant to ask for before ("本来想退货的")."""
     start = entity[ENTITY_ATTRIBUTE_START]
     return _MEANT_BEFORE.search(lowered[max(0, start - _BEFORE) : start]) is not None
+
+
+def _threatened(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """The remedy is a threat if something else is not done ("再不发货我就申请退款了")."""
+    start = entity[ENTITY_ATTRIBUTE_START]
+    return _THREATENED.search(lowered[max(0, start - 18) : start]) is not None
+
+
+def _not_the_goods(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """An exchange of the courier or the agent ("换一家快递"), a reship that is mending ("修补")."""
+    value, start = entity[ENTITY_ATTRIBUTE_VALUE], entity[ENTITY_ATTRIBUTE_START]
+    end = entity[ENTITY_ATTRIBUTE_END]
+    if value == "exchange":
+        return _NOT_THE_GOODS_CHANGED.match(lowered, end) is not None
+    return value == "reship" and _MENDED_BEFORE.search(lowered[:start]) is not None
 
 
 def _hurries_the_next(entity: Dict[Text, Any], later: Optional[Dict[Text, Any]]) -> bool:

@@ -162,6 +162,23 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
             "report_wrong_or_missing_item",
             [remedy(5, 7, "expedite"), remedy(7, 9, "reship")],
         ),
+        "threatened": run("再不发货我就申请退款了", "report_logistics_delay", [remedy(8, 10, "refund_only")]),
+        "named_case": run(
+            "我那个换货的事催一下吧",
+            "report_service_complaint",
+            [remedy(3, 5, "exchange"), remedy(7, 10, "expedite")],
+        ),
+        "courier_changed": run("快递能不能换一家", "report_logistics_lost", [remedy(5, 7, "exchange")]),
+        "mended": run("裂了一条缝，能上门修补一下吗", "report_quality_defect", [remedy(10, 11, "reship")]),
+        "hurried_new_refund": run(
+            "扣了两次，请尽快退还多扣的款项", "report_order_anomaly", [remedy(6, 9, "expedite")]
+        ),
+        "hurried_refund_under_way": run(
+            "退款申请了一周还没到，尽快退吧", "report_refund_problem", [remedy(11, 14, "expedite")]
+        ),
+        "rest_back": run(
+            "只退了120，剩下的36块给我退回来", "report_refund_problem", [remedy(15, 18, "refund_only")]
+        ),
     }
 
 
@@ -254,6 +271,8 @@ def check_order_id_extractor(context: ExecutionContext) -> dict[str, Any]:
         ),
         "amount_once": run("实付159元", [amount_by_diet, amount_by_regex]),
         "ticket_id": run("工单T2026112512345678处理到哪了", []),
+        "corrected": run("订单号2025112312345678，打错了，是2025112312345687", []),
+        "two_orders": run("订单2025112312345678和2025112398765432都没到", []),
     }
 
 

@@ -105,6 +105,23 @@ def test_what_goes_back_and_how_much_decide_the_remedy(results: dict[str, Any]) 
     assert values(checks["amount_back"], "remedy") == ["partial_refund"]  # 给我退两百, goods kept
 
 
+def test_a_remedy_threatened_naming_the_case_or_not_about_the_goods_is_not_an_ask(
+    results: dict[str, Any],
+) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["threatened"], "remedy") == []  # 再不发货我就申请退款了
+    assert values(checks["named_case"], "remedy") == ["expedite"]  # 我那个换货的事催一下吧
+    assert values(checks["courier_changed"], "remedy") == []  # 快递能不能换一家
+    assert values(checks["mended"], "remedy") == []  # 修补一下
+
+
+def test_a_hurried_refund_is_the_refund_unless_one_is_under_way(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["hurried_new_refund"], "remedy") == ["refund_only"]  # 请尽快退还多扣的款项
+    assert values(checks["hurried_refund_under_way"], "remedy") == ["expedite"]  # …还没到，尽快退吧
+    assert values(checks["rest_back"], "remedy") == ["partial_refund"]  # 剩下的36块给我退回来
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
@@ -116,6 +133,12 @@ def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> 
 
 def test_an_amount_found_by_regex_is_not_doubled_by_diet(results: dict[str, Any]) -> None:
     assert values(results["order_id_extractor"]["amount_once"], "amount") == ["159元"]
+
+
+def test_an_order_number_corrected_by_a_later_one_is_dropped(results: dict[str, Any]) -> None:
+    checks = results["order_id_extractor"]
+    assert values(checks["corrected"], "order_id") == ["2025112312345687"]  # 打错了，是…
+    assert values(checks["two_orders"], "order_id") == ["2025112312345678", "2025112398765432"]
 
 
 def test_an_order_number_does_not_pull_a_complaint_towards_inform(results: dict[str, Any]) -> None:

@@ -18,8 +18,10 @@ from knowledge_base.textnorm import (
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 order_digits = st.text(alphabet="0123456789", min_size=10, max_size=20).filter(
     # a mobile number, bare or after the country code 86, is a phone by the taxonomy, not an order
-    lambda d: not (len(d) == 11 and d[0] == "1" and d[1] in "3456789")
-    and not (len(d) == 13 and d.startswith("861") and d[3] in "3456789")
+    lambda d: (
+        not (len(d) == 11 and d[0] == "1" and d[1] in "3456789")
+        and not (len(d) == 13 and d.startswith("861") and d[3] in "3456789")
+    )
 )
 prefixes = st.sampled_from(["", "DY", "JD", "TB", "dy", "jd", "Pdd"])
 separators = st.sampled_from(["", " ", "-", "_", "."])
@@ -121,3 +123,35 @@ def test_safe_json_cleans_every_string_of_a_value() -> None:
     from knowledge_base.textnorm import safe_json
 
     assert safe_json({"a\ud800": ["x\u0000", 3, {"b": "\udfff"}]}) == {"a\ufffd": ["x ", 3, {"b": "\ufffd"}]}
+
+
+labels_of_other_numbers = st.sampled_from(
+    [
+        "快递单号",
+        "运单号：",
+        "物流单号 ",
+        "售后服务单号:",
+        "工单号",
+        "退款单号 ",
+        "商品ID:",
+        "发票号码 ",
+        "银行卡号",
+        "身份证号：",
+        "交易号",
+        "微信号 ",
+    ]
+)
+
+
+@given(label=labels_of_other_numbers, digits=order_digits, prefix=st.sampled_from(["", "SF", "YT", "SH"]))
+def test_a_number_named_as_something_else_is_not_an_order(label: str, digits: str, prefix: str) -> None:
+    text = normalize(f"你好，{label}{prefix}{digits}，麻烦看一下")
+    assert find_order_ids(text) == []
+    assert "#" in mask_identifiers(text)  # still masked for the classifiers: a long number is no word
+
+
+@given(digits=order_digits, other=order_digits)
+def test_the_order_is_found_beside_a_tracking_number_and_a_product_id(digits: str, other: str) -> None:
+    text = normalize(f"订单号{digits} 快递单号 YT{other} 商品ID:{other}")
+    assert [m.value for m in find_order_ids(text)] == [digits]
+    assert canonical_order_id(f"单号 {digits}") == digits
