@@ -169,12 +169,20 @@ _JOINED = re.compile(
 _WHEN = re.compile(r"(?:时|的时候|之后|以后|的话)")  # "退货时要不要…": a question about the remedy
 # A remedy named as the case beside another ask: "我那个换货的事赶紧给我办了" asks to hurry.
 _NAMES_THE_CASE = re.compile(r"(?:的|那个)?(?:事|事情|那单|单子|申请单?|问题)")
-# A remedy threatened if something else does not happen: "再不发我就申请退款了".
+# A remedy the shopper threatens to take if something else does not happen: "再不发我就申请退款了"
+# Without 我 it is a fallback beside another ask ("差价退给我，不然就退货"); alone it tells the shop
+# what to do ("再不到就退款").
 _THREATENED = re.compile(
-    r"(?:再不|不然|否则|要不然|要是再|如果再)[^。！？!?]{0,12}(?:我)?就(?:要|去|直接|只能)?(?:申请?|要求?)?$"
+    r"(?:再不|不然|否则|要不然|要是再|如果再)[^。！？!?]{0,12}?(?P<own>我)?就(?:要|去|直接|只能)?(?:申请?|要求?)?$"
+)
+# A remedy someone else spoke of, not the shopper's ask: "客服说会补", "主播说不满意包退", "客服答应给我
+# 退款" (but "按主播说的给我换" asks for it).
+_QUOTED = re.compile(
+    r"(?<![按照])(?:客服|主播|商家|店家|卖家|小二|店铺|平台|直播间|快递公司|快递员|快递|物流|他们|老公|老婆|朋友|她|他)"
+    r"(?:之前|上次|当时|明明|亲口|也|都)?(?:说|讲|答应|承诺|保证|告诉我|同意)(?:了|过)?[^,.!?;\s，。！？；]{0,8}$"
 )
 # Not the goods changed: "快递能不能换一家", "换个客服" (exchange); "修补一下" (reship).
-_NOT_THE_GOODS_CHANGED = re.compile(r"[一个]?(?:家|快递|物流|客服|人)")
+_NOT_THE_GOODS_CHANGED = re.compile(r"[一个]?(?:家|快递|物流|客服|真人|人工|人)")
 _MENDED_BEFORE = re.compile(r"(?:修|弥|填)$")
 # A hurry before a refund asks to hurry it when the refund is under way ("退款还没到，尽快退");
 # "催" always does, and otherwise the refund is the ask ("请尽快退还多扣的款项").
@@ -305,10 +313,9 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
             later is None
             or not _CORRECTED.search(lowered[e[ENTITY_ATTRIBUTE_END] : later[ENTITY_ATTRIBUTE_START]])
         )
-        and not _meant_before(lowered, e)
+        and not told_not_asked(lowered, e)
+        and not (len(ordered) > 1 and _threatened(lowered, e, own=False))
         and not _hurries_the_next(e, later)
-        and not _threatened(lowered, e)
-        and not _not_the_goods(lowered, e)
         and not (len(ordered) > 1 and _NAMES_THE_CASE.match(lowered, e[ENTITY_ATTRIBUTE_END]))
     ]
     if any(e[ENTITY_ATTRIBUTE_VALUE] == "unsure" for e in kept):
@@ -329,10 +336,28 @@ def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
     return _MEANT_BEFORE.search(lowered[max(0, start - _BEFORE) : start]) is not None
 
 
-def _threatened(lowered: str, entity: Dict[Text, Any]) -> bool:
-    """The remedy is a threat if something else is not done ("再不发货我就申请退款了")."""
+def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """The remedy at the entity's span is told, not asked for: meant before a change of mind,
+    threatened, spoken of by someone else, or not about the goods."""
+    return (
+        _meant_before(lowered, entity)
+        or _threatened(lowered, entity)
+        or _quoted(lowered, entity)
+        or _not_the_goods(lowered, entity)
+    )
+
+
+def _quoted(lowered: str, entity: Dict[Text, Any]) -> bool:
     start = entity[ENTITY_ATTRIBUTE_START]
-    return _THREATENED.search(lowered[max(0, start - 18) : start]) is not None
+    return _QUOTED.search(lowered[max(0, start - 16) : start]) is not None
+
+
+def _threatened(lowered: str, entity: Dict[Text, Any], own: bool = True) -> bool:
+    """The remedy is a threat if something else is not done: the shopper's own ("再不发货我就申请
+    退款了") or, with `own` False, any ("不然就退货")."""
+    start = entity[ENTITY_ATTRIBUTE_START]
+    found = _THREATENED.search(lowered[max(0, start - 18) : start])
+    return found is not None and (not own or found.group("own") is not None)
 
 
 def _not_the_goods(lowered: str, entity: Dict[Text, Any]) -> bool:

@@ -163,6 +163,14 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
             [remedy(5, 7, "expedite"), remedy(7, 9, "reship")],
         ),
         "threatened": run("再不发货我就申请退款了", "report_logistics_delay", [remedy(8, 10, "refund_only")]),
+        "fallback_threat": run(
+            "给我补偿吧，不然就退货退款",
+            "report_not_as_described",
+            [remedy(2, 4, "compensation"), remedy(9, 13, "return_refund")],
+        ),
+        "told_what_to_do": run("再不到就退款", "report_logistics_delay", [remedy(4, 6, "refund_only")]),
+        "quoted": run("客服说会补发，到现在都没有", "report_wrong_or_missing_item", [remedy(4, 6, "reship")]),
+        "quoted_to_ask": run("按主播说的给我换货", "report_false_advertising", [remedy(7, 9, "exchange")]),
         "named_case": run(
             "我那个换货的事催一下吧",
             "report_service_complaint",

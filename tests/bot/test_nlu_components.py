@@ -105,11 +105,15 @@ def test_what_goes_back_and_how_much_decide_the_remedy(results: dict[str, Any]) 
     assert values(checks["amount_back"], "remedy") == ["partial_refund"]  # 给我退两百, goods kept
 
 
-def test_a_remedy_threatened_naming_the_case_or_not_about_the_goods_is_not_an_ask(
+def test_a_remedy_threatened_quoted_naming_the_case_or_not_about_the_goods_is_not_an_ask(
     results: dict[str, Any],
 ) -> None:
     checks = results["remedy_resolver"]
     assert values(checks["threatened"], "remedy") == []  # 再不发货我就申请退款了
+    assert values(checks["told_what_to_do"], "remedy") == ["refund_only"]  # 再不到就退款: the shop's to do
+    assert values(checks["fallback_threat"], "remedy") == ["compensation"]  # 不然就退货退款
+    assert values(checks["quoted"], "remedy") == []  # 客服说会补发
+    assert values(checks["quoted_to_ask"], "remedy") == ["exchange"]  # 按主播说的给我换货
     assert values(checks["named_case"], "remedy") == ["expedite"]  # 我那个换货的事催一下吧
     assert values(checks["courier_changed"], "remedy") == []  # 快递能不能换一家
     assert values(checks["mended"], "remedy") == []  # 修补一下
