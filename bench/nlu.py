@@ -86,7 +86,10 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # (nlu_data/nlu/realchat_writer_t.yml).
 # V (2026-12-07, evening) was written blind the same way by six writers (rants with the ask buried,
 # quoting others, self-corrections, rhetorical questions, numbers that are not order numbers, pasted
-# product titles, Cantonese and Taiwanese phrasing) and committed before the changes it measures; sealed.
+# product titles, Cantonese and Taiwanese phrasing) and committed before the changes it measures;
+# measured twice, before and after them, its misses were then printed for the error analysis after
+# the session's last decision (2026-12-07, evening), so it is looked at. No split is sealed now: write
+# a new one before the next change.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -94,7 +97,7 @@ HOLDOUTS = {
     "D (tuning)": ROOT / "bench" / "data" / "nlu_tuning_d.yml",
     "E (tuning)": ROOT / "bench" / "data" / "nlu_holdout_e.yml",
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
-    "V (sealed)": ROOT / "bench" / "data" / "nlu_holdout_v.yml",
+    "V (looked at)": ROOT / "bench" / "data" / "nlu_holdout_v.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
