@@ -193,15 +193,20 @@ _HURRY_AND_REFUND = re.compile(r"(?:尽快|赶紧|赶快|快点|马上|立刻|�
 _BEFORE = 6  # how far before a phrase a negation or a change of mind is looked for
 
 
+def _just_before(text: str, start: int, width: int = _BEFORE) -> str:
+    """The `width` characters before text[start:], where a negation, a threat or a quote is looked for."""
+    return text[max(0, start - width) : start]
+
+
 def _refused_before(text: str, start: int) -> bool:
     """A negation, a refusal or a thing already done just before text[start:] ("不想要", "已经")."""
-    return _NOT_BEFORE.search(text[max(0, start - _BEFORE) : start]) is not None
+    return _NOT_BEFORE.search(_just_before(text, start)) is not None
 
 
 def _in_request_position(text: str, start: int, end: int, value: str) -> bool:
     """The phrase at text[start:end] asks for the remedy: no negation or status question around
     it, and a request word before it, a clause end or particle after it, or a polite question."""
-    before, after = text[max(0, start - _BEFORE) : start], text[end : end + 4]
+    before, after = _just_before(text, start), text[end : end + 4]
     polite = bool(_POLITE.search(before) or _POLITE_START.match(text, start))
     if _refused_before(text, start) or _REFUSED_AFTER.match(after):
         return False
@@ -235,6 +240,7 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
     price given back a partial refund, and a "return" of money taken a refund only."""
     lowered = text.lower()
     clauses = list(_CLAUSE.finditer(lowered))
+    under_way = intent in _ABOUT_THE_PROCESS or _PROCESS.search(lowered) is not None  # a refund under way
     result = []
     for entity in remedies:
         value, start = entity[ENTITY_ATTRIBUTE_VALUE], entity[ENTITY_ATTRIBUTE_START]
@@ -279,8 +285,7 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
             and not _WHOLE_PRICE.search(lowered)
         ):
             corrected = "partial_refund"  # an amount back for goods the shopper keeps
-        hurried = lowered[max(0, start - 4) : start]
-        under_way = intent in _ABOUT_THE_PROCESS or _PROCESS.search(lowered) is not None
+        hurried = _just_before(lowered, start, 4)
         if value == _HURRY and not under_way and _HURRY_AND_REFUND.match(lowered, start):
             corrected = "refund_only"  # "请尽快退还多扣的款项": the refund is the ask
         if (
@@ -333,7 +338,7 @@ def _second_thoughts(text: str, remedies: List[Dict[Text, Any]]) -> List[Dict[Te
 def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
     """The remedy is what the shopper meant to ask for before ("本来想退货的")."""
     start = entity[ENTITY_ATTRIBUTE_START]
-    return _MEANT_BEFORE.search(lowered[max(0, start - _BEFORE) : start]) is not None
+    return _MEANT_BEFORE.search(_just_before(lowered, start)) is not None
 
 
 def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
@@ -349,14 +354,14 @@ def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
 
 def _quoted(lowered: str, entity: Dict[Text, Any]) -> bool:
     start = entity[ENTITY_ATTRIBUTE_START]
-    return _QUOTED.search(lowered[max(0, start - 16) : start]) is not None
+    return _QUOTED.search(_just_before(lowered, start, 16)) is not None
 
 
 def _threatened(lowered: str, entity: Dict[Text, Any], own: bool = True) -> bool:
     """The remedy is a threat if something else is not done: the shopper's own ("再不发货我就申请
     退款了") or, with `own` False, any ("不然就退货")."""
     start = entity[ENTITY_ATTRIBUTE_START]
-    found = _THREATENED.search(lowered[max(0, start - 18) : start])
+    found = _THREATENED.search(_just_before(lowered, start, 18))
     return found is not None and (not own or found.group("own") is not None)
 
 
