@@ -91,6 +91,8 @@ from knowledge_base.textnorm import canonical_order_id, is_mobile_number, mask_i
 # the session's last decision (2026-12-07, evening), so it is looked at.
 # W (2026-12-07, late evening) was written blind the same way by six writers, mixing every shape
 # above, after the last change of that session, and committed before the next change it measures; sealed.
+# X (2026-12-08) was written blind the same way by six writers (every shape above), at the start of
+# that session and committed before any change it measures; sealed.
 HOLDOUTS = {
     "A (tuning)": ROOT / "bench" / "data" / "nlu_holdout.yml",
     "B (looked at)": ROOT / "bench" / "data" / "nlu_holdout_b.yml",
@@ -100,6 +102,7 @@ HOLDOUTS = {
     "F (looked at)": ROOT / "bench" / "data" / "nlu_holdout_f.yml",
     "V (looked at)": ROOT / "bench" / "data" / "nlu_holdout_v.yml",
     "W (sealed)": ROOT / "bench" / "data" / "nlu_holdout_w.yml",
+    "X (sealed)": ROOT / "bench" / "data" / "nlu_holdout_x.yml",
 }
 CONVERSATIONS = ROOT / "bench" / "data" / "intake_conversations.yaml"
 _ANNOTATION = re.compile(
@@ -418,7 +421,7 @@ def main() -> int:
         "--remedy-misses", action="store_true", help="print remedy misses of the splits that are not sealed"
     )
     parser.add_argument(
-        "--splits", default="ABCDEFVW", help="which held-out splits to score (e.g. A while tuning)"
+        "--splits", default="ABCDEFVWX", help="which held-out splits to score (e.g. A while tuning)"
     )
     args = parser.parse_args()
     train = load_nlu(sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")))
