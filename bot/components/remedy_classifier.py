@@ -39,7 +39,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from components.pickled_model import PickledModelComponent, char_ngrams
-from components.remedy_resolver import ASKS_FOR_A_REMEDY, by_what_is_sent, told_not_asked
+from components.remedy_resolver import ASKS_FOR_A_REMEDY, by_what_is_sent, not_asked_here
 from knowledge_base.textnorm import mask_identifiers
 
 _REMEDY = "remedy"
@@ -140,8 +140,8 @@ class RemedyValueClassifier(PickledModelComponent):
                     "extractor": EXTRACTOR,
                 }
                 # What is sent or given back decides the value, as for the resolver's ("少的那盒退钱").
-                if (start, end) != (0, len(text)) and told_not_asked(text.lower(), read):
-                    continue  # the phrase it stands on is told, not asked ("客服说会补")
+                if (start, end) != (0, len(text)) and not_asked_here(text.lower(), read):
+                    continue  # the phrase it stands on is told or refused ("客服说会补", "不点退款")
                 entities.append(by_what_is_sent(text, [read], intent)[0])
             elif (
                 remedies

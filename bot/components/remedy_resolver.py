@@ -51,8 +51,9 @@ _NOT_AFTER = re.compile(
     r"(?:了?(?:吗|没|么|呢)|还没|没|被|卡|一直|失败|到账|到了|进度|申请|的钱|款|流程|规则|多久|怎么|不了|不给|不到)"
 )
 _NOT_BEFORE = re.compile(
-    r"(?:(?:不|没|别)(?:要|想|用|申请|打算|有|是)?|不想要|不需要|不稀罕|不要(?:你们|你家)的?|(?:不想|懒得|不)折腾|"
-    r"懒得|别这么|别再|已经|已|(?:答应|承诺|同意)(?:了|过)?(?:要)?(?:给我|帮我)?|怎么|如何|是否|被)$"
+    r"(?:(?:不|没|别)(?:有|点|按)?(?:要|想|用|申请|打算|有|是)?|不想要|不需要|不稀罕|不要(?:你们|你家)的?|(?:不想|懒得|不)折腾|"
+    r"懒得|别这么|别再|已经|已|(?:答应|承诺|同意)(?:了|过)?(?:要)?(?:给我|帮我)?|怎么|如何|是否|被|领取?|"
+    r"(?:要是|如果|假如|万一)(?:给我|帮我|我)?)$"
 )
 # A remedy turned down by what follows it: "换新太麻烦了", "退货就算了".
 _REFUSED_AFTER = re.compile(r"的?(?:太麻烦|就算了|就不用了|就免了|不考虑)")
@@ -72,7 +73,7 @@ _ADDRESSED = {"investigate", "expedite", "exchange", "reship"}
 _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
-    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?!来)|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|才给|才能|说会|说(?:今天|明天|当天)|说好的|无理由|"
+    r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?![来新])|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|才给|才能|说会|说(?:今天|明天|当天)|说好(?!了)|无理由|哪去了|退哪|"
     r"只给我退|只退了|退了一半|去哪|的那次)"
 )
 # …except for the ask to look into it: "帮我查查钱去哪了" asks for an investigation of that process.
@@ -103,7 +104,9 @@ _HURRY = "expedite"
 # Complaints about a remedy's process: DIET's remedy counts only in request position there, and
 # an application or a parcel already sent back marks a clause as telling the process.
 _ABOUT_THE_PROCESS = ("report_refund_problem",)
-_PROCESS_TOLD = re.compile(r"(?:申请|寄回去了|退回去了|寄回了|退回了)")
+_PROCESS_TOLD = re.compile(  # …but not an application asked for: "可以先帮我申请仅退款吗"
+    r"(?:(?<!帮我)(?<!给我)(?<!帮忙)(?<!我要)(?<!我想)申请|寄回去了|退回去了|寄回了|退回了)"
+)
 _PATTERN_PREFIX = "remedy_"
 # (a remedy, one it includes): a return with a refund includes the refund.
 _IMPLIES = (("return_refund", "refund_only"),)
@@ -112,7 +115,7 @@ _IMPLIES = (("return_refund", "refund_only"),)
 # money sent again ("满减的钱补给我") and a refund of part of the price ("运费退给我") are a
 # partial refund.
 _NOT_GOODS = re.compile(r"(?:优惠券|券|积分|奖励|红包|补贴|返现|返利|金币|津贴|会员|权益|购物金|余额|金豆)")
-_MONEY = re.compile(r"(?:钱|差价|运费|[0-9]+(?:块|元)|块钱)")
+_MONEY = re.compile(r"(?:钱|差价|运费|费|[0-9]+(?:块|元)|块钱)")
 _MONEY_SENT = re.compile(
     r"(?:钱|差价|运费|块|元|[0-9])(?:都|也|得|要)?补$"
 )  # "满减的钱补给我", "少退的30补给我"
@@ -150,13 +153,19 @@ _SOME_MONEY = re.compile(
     r"(?:[0-9]+|[一二两三四五六七八九十几]+[十百]?)(?:块|元|块钱)|[一二两三四五六七八九几]百(?!分)"
 )
 _WHOLE_PRICE = re.compile(r"(?:全额|全部|全款|所有的?钱|整单)")
-_ONLY_THE_MONEY = re.compile(r"(?:仅|只)退|不退货|不用寄")
+_ONLY_THE_MONEY = re.compile(
+    r"(?:仅|只)退|(?:不|不用|不想|不要|懒得|没法|无法)(?:再)?(?:退货|寄回|退回去|寄还)|不用寄"
+)
 # A part replaced is a repair, not an exchange of the product: "换条拉链", "换个外壳就行".
 _PART_REPLACED = re.compile(
     r"换(?:个|条|根|块|一下)?(?:拉链|外壳|壳子|零件|配件|电池|屏幕|扣子|纽扣|轮子|把手)"
 )
-# A shopper taking an ask back for another: "退款吧，不对，还是换个新的吧".
-_CORRECTED = re.compile(r"(?:不对|不行|算了|不了|想了想)[\s,，、]*还是")
+# A shopper taking an ask back for another: "退款吧，不对，还是换个新的吧", "我要退款，哦不对，是换货"
+# (a correction right before the later ask).
+_CORRECTED = re.compile(
+    r"(?:不对|不行|算了|不了|想了想)[\s,，、]*还是|"
+    r"(?:不对|说错了|我搞错了|打错了|写错了|口误)[\s,，、。！!]*(?:哦|噢|呃)?(?:应该|我要的|要的)?(?:是|要|改成)[\s,，、]*$"
+)
 # Two remedies offered as alternatives beside "you decide": "退还是换我都行，你们定".
 _ALTERNATIVES = re.compile(r"还是")
 # In a message that only asks for a remedy, any known phrase is the ask ("换成白色的 谢谢").
@@ -180,6 +189,21 @@ _THREATENED = re.compile(
 _QUOTED = re.compile(
     r"(?<![按照])(?:客服|主播|商家|店家|卖家|小二|店铺|平台|直播间|快递公司|快递员|快递|物流|他们|老公|老婆|朋友|她|他)"
     r"(?:之前|上次|当时|明明|亲口|也|都)?(?:说|讲|答应|承诺|保证|告诉我|同意)(?:了|过)?[^,.!?;\s，。！？；]{0,8}$"
+)
+# …unless the shopper takes the offer up after it: "客服说可以补偿个优惠券，那就麻烦给我发一张吧".
+_TAKEN_UP = re.compile(
+    r"[,，。!！\s~～]\s*那(?:就|你们就|你就)?[\s,，]*(?:麻烦|请|赶紧|尽快)?(?:你们?)?(?:给我|帮我|按这个|照这个|发|办|安排|弄)"
+)
+# An ask withdrawn after it: "那个退差价的申请我不要了".
+_WITHDRAWN_AFTER = re.compile(
+    r"(?:[¥￥]?[0-9.]+(?:元|块)?)?(?:的?(?:申请|那单|单子|事)[\s,，]*(?:我|我们)?|[\s,，]*(?:我|我们))(?:不要了|不想要了|不申请了|不弄了|不办了|撤(?:销|回)了|取消(?:掉)?了)"
+)
+# A case named as told already: "我要退款的事上午已经说过了".
+_TOLD_ALREADY = re.compile(r"的?(?:事|事情|申请)[^,，。！!？?]{0,6}(?:说过|讲过|提过|反映过|登记过)")
+# Said before without a speaker ("买的时候说支持30天价保"), or asked about before ("我只是问能不能换颜色").
+_SAID_BEFORE = re.compile(r"(?:的时候|当时|明明|不是)(?:说|讲|承诺|保证)(?:了|过)?[^,.!?;\s，。！？；]{0,8}$")
+_ASKED_BEFORE = re.compile(
+    r"(?:(?:只是|就是|刚才?|之前|上次)问(?:了|过)?|问(?:了|过))(?:一下|下)?(?:能不能|可不可以|能否|可以|能)?$"
 )
 # Not the goods changed: "快递能不能换一家", "换个客服" (exchange); "修补一下" (reship).
 _NOT_THE_GOODS_CHANGED = re.compile(r"[一个]?(?:家|快递|物流|客服|真人|人工|人)")
@@ -260,7 +284,7 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
             corrected = "compensation"
         elif value == "refund_only" and (
             _PART_OF_THE_PRICE.search(own)
-            or (intent in _ABOUT_THE_PRICE and _AMOUNT.search(own))
+            or (intent in _ABOUT_THE_PRICE and (_AMOUNT.search(own) or _SOME_MONEY.search(own)))
             or (
                 intent not in _ABOUT_MONEY_TAKEN
                 and _PART_KEPT_BACK.search(own)
@@ -274,6 +298,8 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
             and not _ONLY_THE_MONEY.search(lowered)
         ):
             corrected = "return_refund"
+        elif value == "return_refund" and _ONLY_THE_MONEY.search(_nearby_both(clauses, at)):
+            corrected = "refund_only"  # "直接退钱不寄回去了"
         elif value == "exchange" and _PART_REPLACED.search(own):
             corrected = "repair"
         elif value == "return_refund" and intent in _ABOUT_MONEY_TAKEN and not _GOODS_BACK.search(lowered):
@@ -343,9 +369,10 @@ def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
 
 def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
     """The remedy at the entity's span is told, not asked for: meant before a change of mind,
-    threatened, spoken of by someone else, or not about the goods."""
+    threatened, spoken of by someone else, withdrawn, or not about the goods."""
     return (
         _meant_before(lowered, entity)
+        or _withdrawn(lowered, entity)
         or _threatened(lowered, entity)
         or _quoted(lowered, entity)
         or _not_the_goods(lowered, entity)
@@ -353,8 +380,23 @@ def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
 
 
 def _quoted(lowered: str, entity: Dict[Text, Any]) -> bool:
-    start = entity[ENTITY_ATTRIBUTE_START]
-    return _QUOTED.search(_just_before(lowered, start, 16)) is not None
+    start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
+    before = _just_before(lowered, start, 16)
+    if not (_QUOTED.search(before) or _SAID_BEFORE.search(before) or _ASKED_BEFORE.search(before)):
+        return False
+    return _TAKEN_UP.search(lowered, end, end + 12) is None
+
+
+def _withdrawn(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """Taken back after it ("…的申请我不要了") or named as a case told already ("…的事已经说过了")."""
+    end = entity[ENTITY_ATTRIBUTE_END]
+    return bool(_WITHDRAWN_AFTER.match(lowered, end) or _TOLD_ALREADY.match(lowered, end))
+
+
+def not_asked_here(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """The remedy phrase at the entity's span is no ask: told (`told_not_asked`) or refused just
+    before it ("商家也不点退款")."""
+    return told_not_asked(lowered, entity) or _refused_before(lowered, entity[ENTITY_ATTRIBUTE_START])
 
 
 def _threatened(lowered: str, entity: Dict[Text, Any], own: bool = True) -> bool:

@@ -187,6 +187,34 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         "rest_back": run(
             "只退了120，剩下的36块给我退回来", "report_refund_problem", [remedy(15, 18, "refund_only")]
         ),
+        "corrected_to": run(
+            "我要退款，哦不对，是换货",
+            "request_remedy",
+            [remedy(2, 4, "refund_only"), remedy(10, 12, "exchange")],
+        ),
+        "quote_taken_up": run(
+            "客服说可以给我补偿个优惠券，那就麻烦给我发一张吧",
+            "report_promotion_rules",
+            [remedy(7, 9, "compensation")],
+        ),
+        "withdrawn": run(
+            "那个退差价的申请我不要了，给我补发就行",
+            "report_wrong_or_missing_item",
+            [remedy(2, 5, "partial_refund"), remedy(15, 17, "reship")],
+        ),
+        "not_pressed": run("等了三天，商家也不点退款", "report_refund_problem", []),
+        "not_sent_back": run("能不能直接退钱不寄回去了", "request_remedy", [remedy(5, 7, "return_refund")]),
+        "fee_back": run(
+            "会员费白交了，把会员费退给我", "report_promotion_rules", [remedy(11, 14, "refund_only")]
+        ),
+        "said_before": run(
+            "买的时候说支持30天价保，现在降价了", "report_promotion_rules", [remedy(10, 12, "partial_refund")]
+        ),
+        "asked_before": run(
+            "我只是问能不能换颜色，就被骂了", "report_service_complaint", [remedy(7, 10, "exchange")]
+        ),
+        "hypothetical": run("如果退款，运费谁出", "report_promotion_rules", []),
+        "applied_for_me": run("包裹丢了，可以先帮我申请退款吗", "report_refund_problem", []),
     }
 
 

@@ -126,6 +126,28 @@ def test_a_hurried_refund_is_the_refund_unless_one_is_under_way(results: dict[st
     assert values(checks["rest_back"], "remedy") == ["partial_refund"]  # 剩下的36块给我退回来
 
 
+def test_a_correction_a_withdrawal_or_a_quoted_offer_taken_up_decide_the_ask(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["corrected_to"], "remedy") == ["exchange"]  # 我要退款，哦不对，是换货
+    assert values(checks["quote_taken_up"], "remedy") == ["compensation"]  # 客服说可以…，那就麻烦给我发一张吧
+    assert values(checks["withdrawn"], "remedy") == ["reship"]  # 退差价的申请我不要了
+    assert values(checks["not_pressed"], "remedy") == []  # 商家也不点退款
+
+
+def test_what_was_said_or_asked_before_and_a_hypothetical_are_not_asks(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["said_before"], "remedy") == []  # 买的时候说支持30天价保
+    assert values(checks["asked_before"], "remedy") == []  # 我只是问能不能换颜色
+    assert values(checks["hypothetical"], "remedy") == []  # 如果退款，运费谁出
+    assert values(checks["applied_for_me"], "remedy") == ["refund_only"]  # 可以先帮我申请退款吗
+
+
+def test_money_kept_without_sending_back_or_a_fee_back_is_a_refund(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["not_sent_back"], "remedy") == ["refund_only"]  # 直接退钱不寄回去了
+    assert values(checks["fee_back"], "remedy") == ["refund_only"]  # 把会员费退给我, not compensation
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
