@@ -74,7 +74,8 @@ _PROCESS = re.compile(
     r"(?:还没|还是没|没到|没收到|没退|没给|没人|不到账|一直|被拒|驳回|拒绝|拒了|不给|不同意|不通过|卡在|卡住|"
     r"多久|进度|审核|[几一两三四五六七八九十好]+(?:天|周|个星期|个月)了|半个月|怎么还|为什么还|为啥还|咋还|"
     r"提交了|申请了|已经申请|申请过|退过(?!来)|换过(?![来新])|补发过(?!来)|上次|不支持|拖着|关闭|非要|才肯|才给|才能|说会|说(?:今天|明天|当天)|说好(?!了)|无理由|哪去了|退哪|"
-    r"只给我退|只退了|退了一半|去哪|的那次)"
+    r"只给我退|只退了|退了一半|去哪|的那次|未收到|未到账|至今|钱呢|没法提交|无法提交|"
+    r"still no|not received|haven't received|hasn't arrived|yet to)"
 )
 # …except for the ask to look into it: "帮我查查钱去哪了" asks for an investigation of that process.
 _LOOK_INTO_IT = re.compile(r"(?:帮我|帮忙|麻烦|给我|请|你们)?(?:查|核查|核实)")
@@ -88,6 +89,7 @@ ASKS_FOR_A_REMEDY = ("report_", "request_remedy", "inform")
 # question may ask to hurry (`_STATUS_QUESTIONS` below).
 _NEVER_ASKS = (
     "ask_faq",
+    "cancel",
     "check_status",
     "track_order",
     "change_order",
@@ -128,6 +130,8 @@ _PART_KEPT_BACK = re.compile(
 )
 # A whole charge (a duplicate payment), not part of a price: "多扣的那笔退回".
 _WHOLE_CHARGE = re.compile(r"(?:那笔|一笔|两笔|那单|几单|两单)")
+# Complaints about a promotion: anything sent again is the coupon or points it names ("红包…能给我补一个吗").
+_ABOUT_THE_COUPON = ("report_promotion_rules",)
 # Complaints about a price or a promotion: an amount given back is part of the price.
 _ABOUT_THE_PRICE = ("report_promotion_rules", "report_false_advertising")
 _AMOUNT = re.compile(r"[0-9]+")
@@ -164,7 +168,7 @@ _PART_REPLACED = re.compile(
 # (a correction right before the later ask).
 _CORRECTED = re.compile(
     r"(?:不对|不行|算了|不了|想了想)[\s,，、]*还是|"
-    r"(?:不对|说错了|我搞错了|打错了|写错了|口误)[\s,，、。！!]*(?:哦|噢|呃)?(?:应该|我要的|要的)?(?:是|要|改成)[\s,，、]*$"
+    r"(?:不对|说错了|我搞错了|打错了|写错了|口误)[\s,，、。！!]*(?:哦|噢|呃)?(?:(?:应该|我要的|要的)?(?:是|要|改成)|我?(?:想要|要|想)(?:个|一个|的是)?)[\s,，、]*$"
 )
 # Two remedies offered as alternatives beside "you decide": "退还是换我都行，你们定".
 _ALTERNATIVES = re.compile(r"还是")
@@ -272,7 +276,9 @@ def by_what_is_sent(text: str, remedies: List[Dict[Text, Any]], intent: str = ""
         own = "" if at is None else clauses[at].group()
         nearby = "" if at is None else "".join(c.group() for c in clauses[max(0, at - 1) : at + 1])
         corrected = value
-        if value == "reship" and _NOT_GOODS.search(nearby):
+        if value == "reship" and (
+            _NOT_GOODS.search(nearby) or (intent in _ABOUT_THE_COUPON and _NOT_GOODS.search(lowered))
+        ):
             corrected = "compensation"
         elif value == "reship" and (
             _MONEY_SENT.search(lowered[max(0, start - 3) : start + 1]) or _DIFFERENCE.search(own)

@@ -215,6 +215,20 @@ def check_remedy_resolver(storage: LocalModelStorage, context: ExecutionContext)
         ),
         "hypothetical": run("如果退款，运费谁出", "report_promotion_rules", []),
         "applied_for_me": run("包裹丢了，可以先帮我申请退款吗", "report_refund_problem", []),
+        "cancel_never": run(
+            "拼单那个我不搞售后了，团长已经私下补给我了", "cancel", [remedy(17, 20, "reship")]
+        ),
+        "corrected_want": run(
+            "我想退款，不对，我想要个道歉",
+            "request_remedy",
+            [remedy(2, 4, "refund_only"), remedy(12, 14, "apology")],
+        ),
+        "not_received_yet": run(
+            "商品已寄回，至今未收到退款", "report_refund_problem", [remedy(11, 13, "refund_only")]
+        ),
+        "coupon_again": run(
+            "抢的红包付款时就没了，能给我补一个吗", "report_promotion_rules", [remedy(14, 17, "reship")]
+        ),
     }
 
 

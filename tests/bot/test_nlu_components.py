@@ -148,6 +148,14 @@ def test_money_kept_without_sending_back_or_a_fee_back_is_a_refund(results: dict
     assert values(checks["fee_back"], "remedy") == ["refund_only"]  # 把会员费退给我, not compensation
 
 
+def test_a_cancel_carries_no_remedy_and_a_refund_not_received_yet_is_told(results: dict[str, Any]) -> None:
+    checks = results["remedy_resolver"]
+    assert values(checks["cancel_never"], "remedy") == []  # 不搞售后了，团长已经私下补给我了
+    assert values(checks["corrected_want"], "remedy") == ["apology"]  # 我想退款，不对，我想要个道歉
+    assert values(checks["not_received_yet"], "remedy") == []  # 至今未收到退款
+    assert values(checks["coupon_again"], "remedy") == ["compensation"]  # 红包…能给我补一个吗
+
+
 def test_order_numbers_and_phones_are_taken_by_rule(results: dict[str, Any]) -> None:
     checks = results["order_id_extractor"]
     assert values(checks["order_and_phone"], "order_id") == ["2025112312345678"]
