@@ -375,17 +375,20 @@ def _meant_before(lowered: str, entity: Dict[Text, Any]) -> bool:
 
 def told_not_asked(lowered: str, entity: Dict[Text, Any]) -> bool:
     """The remedy at the entity's span is told, not asked for: meant before a change of mind,
-    threatened, spoken of by someone else, withdrawn, or not about the goods."""
+    threatened, spoken of (by someone else, or said or asked about before) unless taken up after,
+    withdrawn, or not about the goods."""
     return (
         _meant_before(lowered, entity)
         or _withdrawn(lowered, entity)
         or _threatened(lowered, entity)
-        or _quoted(lowered, entity)
+        or _spoken_of(lowered, entity)
         or _not_the_goods(lowered, entity)
     )
 
 
-def _quoted(lowered: str, entity: Dict[Text, Any]) -> bool:
+def _spoken_of(lowered: str, entity: Dict[Text, Any]) -> bool:
+    """Someone's words, or what was said or asked before ("客服说会补", "我只是问能不能换"), not taken up
+    after ("…，那就麻烦给我发一张吧")."""
     start, end = entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
     before = _just_before(lowered, start, 16)
     if not (_QUOTED.search(before) or _SAID_BEFORE.search(before) or _ASKED_BEFORE.search(before)):
